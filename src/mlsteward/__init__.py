@@ -1,0 +1,57 @@
+"""Steward: carry a machine-learning project through its whole lifecycle, with the evidence.
+
+The tracking API a notebook uses::
+
+    import mlsteward
+    with mlsteward.start_run(experiment="churn", name="lgbm-1") as run:
+        mlsteward.log_params({"model": "lgbm", "max_depth": 5})
+        mlsteward.log_metric("loss", 0.3, step=2)
+"""
+
+from importlib.metadata import PackageNotFoundError, version
+
+from mlsteward.errors import StewardError
+from mlsteward.tracking.fluent import (
+    active_run,
+    end_run,
+    flush,
+    get_run,
+    log_artifact,
+    log_batch,
+    log_metric,
+    log_metrics,
+    log_param,
+    log_params,
+    search_runs,
+    set_store,
+    set_tag,
+    set_tags,
+    start_run,
+)
+from mlsteward.tracking.run import Run
+
+try:
+    __version__ = version("mlsteward")
+except PackageNotFoundError:  # running from a source tree that is not installed
+    __version__ = "0.0.0+local"
+
+__all__ = [
+    "Run",
+    "StewardError",
+    "__version__",
+    "active_run",
+    "end_run",
+    "flush",
+    "get_run",
+    "log_artifact",
+    "log_batch",
+    "log_metric",
+    "log_metrics",
+    "log_param",
+    "log_params",
+    "search_runs",
+    "set_store",
+    "set_tag",
+    "set_tags",
+    "start_run",
+]

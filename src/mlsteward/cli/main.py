@@ -1,0 +1,52 @@
+"""The ``steward`` command. Errors Steward raises on purpose become one line and exit code 2."""
+
+from __future__ import annotations
+
+import click
+import typer
+from typer.core import TyperGroup
+
+from mlsteward import __version__
+from mlsteward.cli import audit, project, runs, store
+from mlsteward.cli.output import err_console
+from mlsteward.errors import StewardError
+
+
+class StewardGroup(TyperGroup):
+    """Turns a ``StewardError`` raised anywhere below into ``error: …`` and its exit code."""
+
+    def invoke(self, ctx: click.Context):  # noqa: ANN201
+        try:
+            return super().invoke(ctx)
+        except StewardError as exc:
+            err_console.print(f"[bold red]error:[/] {exc.message}", highlight=False, soft_wrap=True)
+            raise click.exceptions.Exit(exc.exit_code) from None
+
+
+app = typer.Typer(
+    cls=StewardGroup,
+    help="Steward: carry an ML project through its lifecycle, and keep the evidence of every step.",
+    no_args_is_help=True,
+    pretty_exceptions_enable=False,
+    context_settings={"help_option_names": ["-h", "--help"]},
+)
+project.register(app)
+app.add_typer(runs.app, name="runs")
+app.add_typer(audit.app, name="audit")
+app.add_typer(store.app, name="store")
+
+
+def _version(value: bool) -> None:
+    if value:
+        typer.echo(f"steward {__version__}")
+        raise typer.Exit()
+
+
+@app.callback()
+def _main(version: bool = typer.Option(False, "--version", callback=_version, is_eager=True,
+                                       help="Print the version and exit.")) -> None:
+    """Steward: carry an ML project through its lifecycle, and keep the evidence of every step."""
+
+
+def run() -> None:
+    app()

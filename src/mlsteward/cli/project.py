@@ -1,0 +1,99 @@
+"""Project commands: ``init``, ``validate``, ``status``, ``quickstart``."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+import typer
+from rich.table import Table
+
+from mlsteward.cli.common import JSON
+from mlsteward.cli.output import console, err_console, print_json, when
+from mlsteward.errors import InvalidInput
+from mlsteward.lifecycle.board import lifecycle_board
+from mlsteward.settings import STORE_DIR, resolve_settings
+from mlsteward.spec import check_spec_file, find_spec_file, load_spec, template_text
+from mlsteward.stages import StageStatus
+from mlsteward.workspace import Workspace
+
+SPEC_FILE = "steward.yaml"
+STATUS_STYLE = {StageStatus.NOT_STARTED: "dim", StageStatus.IN_PROGRESS: "cyan",
+                StageStatus.PASSED: "green", StageStatus.FAILED: "red", StageStatus.WAIVED: "yellow"}
+
+
+def register(app: typer.Typer) -> None:
+    for command in (init, validate, status, quickstart):
+        app.command()(command)
+
+
+def init(
+    directory: Path = typer.Argument(Path("."), help="Project folder (created if missing)."),
+    name: str | None = typer.Option(None, "--name", help="Project name (default: the folder's name)."),
+    force: bool = typer.Option(False, "--force", help="Overwrite an existing steward.yaml."),
+) -> None:
+    """Write a commented steward.yaml template and create the project's store."""
+    directory = directory.resolve()
+    spec_path = directory / SPEC_FILE
+    if spec_path.exists() and not force:
+        raise InvalidInput(f"{spec_path} already exists: edit it, or pass --force to replace it "
+                           "with a fresh template")
+    project = name or re.sub(r"[^A-Za-z0-9_-]+", "-", directory.name).strip("-") or "my-project"
+    directory.mkdir(parents=True, exist_ok=True)
+    spec_path.write_text(template_text(project))
+    store_dir = directory / STORE_DIR
+    store_dir.mkdir(exist_ok=True)
+    (store_dir / ".gitignore").write_text("# Steward's local store: not for git\n*\n")
+    workspace = Workspace(resolve_settings(start=directory), create=True)
+    lifecycle_board(workspace.store, load_spec(spec_path))
+    console.print(f"Wrote {spec_path} and created the store in {store_dir}.\n"
+                  "Next: fill in the charter, then `steward validate` and `steward status`.")
+
+
+def validate(
+    path: Path | None = typer.Argument(None, help="The spec file (default: the nearest steward.yaml)."),
+    json_: bool = JSON,
+) -> None:
+    """Check steward.yaml and report every problem with its key path; exits 2 if there are any."""
+    path = path or find_spec_file() or Path(SPEC_FILE)
+    problems = check_spec_file(path)
+    if json_:
+        print_json([{"path": p.path, "line": p.line, "found": repr(p.value), "expected": p.expected}
+                    for p in problems])
+    elif not problems:
+        console.print(f"[green]{path} is valid.[/]")
+    else:
+        for problem in problems:
+            err_console.print(f"[red]✗[/] {problem}", highlight=False, soft_wrap=True)
+        err_console.print(f"{path}: {len(problems)} problem(s).", highlight=False)
+    if problems:
+        raise typer.Exit(2)
+
+
+def status(json_: bool = JSON) -> None:
+    """The lifecycle board: the project's eight stages and their status."""
+    settings = resolve_settings()
+    if settings.spec_path is None:
+        raise InvalidInput("no steward.yaml here or in any parent folder: run `steward init` to "
+                           "start a project")
+    spec = load_spec(settings.spec_path)
+    board = lifecycle_board(Workspace(settings, create=True).store, spec)
+    if json_:
+        print_json(board)
+        return
+    table = Table(title=f"{board.project} — lifecycle", title_justify="left", header_style="bold")
+    for col in ("#", "stage", "status", "updated (UTC)", "by", "note"):
+        table.add_column(col)
+    for record in board.stages:
+        marker = " ◀" if record.stage == board.current_stage else ""
+        table.add_row(str(record.stage.number), record.stage.label + marker,
+                      f"[{STATUS_STYLE[record.status]}]{record.status.value}",
+                      when(record.updated_at_ms), record.updated_by, record.note or "")
+    console.print(table)
+
+
+def quickstart(directory: Path = typer.Argument(Path("steward-quickstart"), help="Folder to create.")) -> None:
+    """Walk a real project through all eight stages (not yet available)."""
+    console.print("steward quickstart is not yet available: it lands with the stages it runs.\n"
+                  f"Meanwhile: `steward init {directory}` writes a project, and mlsteward.start_run() "
+                  "tracks experiments into it.")

@@ -1,0 +1,93 @@
+"""One error hierarchy for Steward, each error with a stable code and a CLI exit code.
+
+Every message is written for the user: what was wrong, the offending value, and what to do.
+The CLI prints ``error: <message>`` and exits with ``exit_code``; the REST API maps ``code`` to
+an HTTP status in one place.
+"""
+
+from __future__ import annotations
+
+
+class StewardError(Exception):
+    """Base of every error Steward raises on purpose."""
+
+    code = "steward_error"
+    exit_code = 2
+
+    def __init__(self, message: str) -> None:
+        super().__init__(message)
+        self.message = message
+
+
+class InvalidInput(StewardError):
+    """An argument or value given by the user is not acceptable."""
+
+    code = "invalid_input"
+
+
+class SpecInvalid(StewardError):
+    """``steward.yaml`` is missing, unreadable or does not match the spec."""
+
+    code = "spec_invalid"
+
+    def __init__(self, message: str, problems: list | None = None) -> None:
+        super().__init__(message)
+        self.problems = list(problems or [])
+
+
+class NotFound(StewardError):
+    """A run, project, artifact or other entity does not exist."""
+
+    code = "not_found"
+
+
+class Conflict(StewardError):
+    """The write contradicts what is already recorded (e.g. a param logged twice with new value)."""
+
+    code = "conflict"
+
+
+class FilterSyntaxError(InvalidInput):
+    """A search filter could not be parsed."""
+
+    code = "filter_syntax"
+
+
+class StoreUnavailable(StewardError):
+    """The store URL cannot be reached or opened."""
+
+    code = "store_unavailable"
+
+
+class StoreOutdated(StewardError):
+    """The store's schema is older than this version of Steward."""
+
+    code = "store_outdated"
+
+
+class ArtifactCorrupted(StewardError):
+    """An artifact's content no longer matches its recorded hash."""
+
+    code = "artifact_corrupted"
+    exit_code = 1
+
+
+class AuditChainBroken(StewardError):
+    """The audit trail was edited or rows were deleted."""
+
+    code = "audit_chain_broken"
+    exit_code = 1
+
+
+__all__ = [
+    "ArtifactCorrupted",
+    "AuditChainBroken",
+    "Conflict",
+    "FilterSyntaxError",
+    "InvalidInput",
+    "NotFound",
+    "SpecInvalid",
+    "StewardError",
+    "StoreOutdated",
+    "StoreUnavailable",
+]

@@ -1,0 +1,220 @@
+"""Runs in the system of record: create, write a batch (params, tags, metrics, artifacts, end),
+read, search with the filter language, and the metric history."""
+
+from __future__ import annotations
+
+import math
+import uuid
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
+
+import sqlalchemy as sa
+from pydantic import BaseModel
+
+from mlsteward.errors import Conflict, InvalidInput, NotFound
+from mlsteward.store._sql import now_ms, upsert
+from mlsteward.store.filters import compile_filter
+from mlsteward.store.schema import latest_metrics, run_artifacts, run_metrics, run_params, run_tags, runs
+
+if TYPE_CHECKING:
+    from mlsteward.store.store import Store
+
+RUN_STATUSES = ("running", "finished", "failed", "killed")
+ENDED_STATUSES = RUN_STATUSES[1:]
+
+
+class MetricPoint(BaseModel):
+    key: str
+    value: float
+    step: int
+    timestamp_ms: int
+
+
+class ArtifactEntry(BaseModel):
+    path: str
+    digest: str
+    size: int
+
+
+class RunRecord(BaseModel):
+    id: str
+    experiment: str
+    name: str
+    status: str
+    parent_id: str | None
+    start_time_ms: int
+    end_time_ms: int | None
+    created_by: str
+    seed: int | None
+    environment: dict
+    params: dict[str, str] = {}
+    metrics: dict[str, float] = {}
+    tags: dict[str, str] = {}
+    artifacts: list[ArtifactEntry] = []
+
+    @property
+    def duration_s(self) -> float | None:
+        return None if self.end_time_ms is None else (self.end_time_ms - self.start_time_ms) / 1000
+
+
+@dataclass
+class RunBatch:
+    """What one transaction writes to a run. ``metrics`` rows are (key, value, step, timestamp_ms)."""
+
+    params: dict[str, str] = field(default_factory=dict)
+    tags: dict[str, str] = field(default_factory=dict)
+    metrics: list[tuple[str, float, int, int]] = field(default_factory=list)
+    artifacts: list[ArtifactEntry] = field(default_factory=list)
+    end_status: str | None = None
+    end_time_ms: int | None = None
+
+    def __bool__(self) -> bool:
+        return bool(self.params or self.tags or self.metrics or self.artifacts or self.end_status)
+
+
+class RunStore:
+    def __init__(self, store: Store) -> None:
+        self._store = store
+
+    def create(self, *, experiment: str, name: str | None = None, parent_id: str | None = None,
+               environment: dict | None = None, seed: int | None = None,
+               tags: dict[str, str] | None = None) -> RunRecord:
+        run_id = uuid.uuid4().hex
+        row = dict(id=run_id, experiment=experiment, name=name or f"run-{run_id[:8]}",
+                   status="running", parent_id=parent_id, start_time_ms=now_ms(), end_time_ms=None,
+                   environment=environment or {}, seed=seed, created_by=self._store.actor)
+        with self._store.write() as tx:
+            if parent_id and tx.conn.scalar(sa.select(runs.c.id).where(runs.c.id == parent_id)) is None:
+                raise NotFound(f"parent run {parent_id} does not exist")
+            tx.conn.execute(runs.insert().values(row))
+            if tags:
+                tx.conn.execute(run_tags.insert(), [dict(run_id=run_id, key=k, value=v) for k, v in tags.items()])
+            tx.audit.append("run.created", "run", run_id, experiment=experiment, name=row["name"])
+        return RunRecord(**row, tags=dict(tags or {}))
+
+    def write(self, run_id: str, batch: RunBatch) -> None:
+        """Write params, tags, metrics, artifacts and optionally the end, in one transaction."""
+        if batch.end_status is not None and batch.end_status not in ENDED_STATUSES:
+            raise InvalidInput(f"run status must be one of {', '.join(ENDED_STATUSES)}; "
+                               f"got {batch.end_status!r}")
+        with self._store.write() as tx:
+            conn = tx.conn
+            status = conn.scalar(sa.select(runs.c.status).where(runs.c.id == run_id))
+            if status is None:
+                raise NotFound(f"run {run_id} does not exist: `steward runs list` shows the runs")
+            if status != "running":
+                raise Conflict(f"run {run_id} has already ended ({status}); start a new run to log more")
+            self._write_params(conn, run_id, batch.params)
+            if batch.tags:
+                upsert(conn, run_tags, [dict(run_id=run_id, key=k, value=v) for k, v in batch.tags.items()],
+                       ["run_id", "key"], ["value"])
+            self._write_metrics(conn, run_id, batch.metrics)
+            if batch.artifacts:
+                upsert(conn, run_artifacts,
+                       [dict(run_id=run_id, logged_at_ms=now_ms(), **a.model_dump()) for a in batch.artifacts],
+                       ["run_id", "path"], ["digest", "size", "logged_at_ms"])
+            if batch.end_status:
+                conn.execute(runs.update().where(runs.c.id == run_id).values(
+                    status=batch.end_status, end_time_ms=batch.end_time_ms or now_ms()))
+            counts = {k: len(v) for k, v in (("params", batch.params), ("tags", batch.tags),
+                                               ("metrics", batch.metrics), ("artifacts", batch.artifacts)) if v}
+            if counts:
+                tx.audit.append("run.logged", "run", run_id, **counts)
+            if batch.end_status:
+                tx.audit.append("run.ended", "run", run_id, status=batch.end_status)
+
+    @staticmethod
+    def _write_params(conn: sa.Connection, run_id: str, params: dict[str, str]) -> None:
+        if not params:
+            return
+        existing = dict(conn.execute(sa.select(run_params.c.key, run_params.c.value).where(
+            run_params.c.run_id == run_id, run_params.c.key.in_(list(params)))).all())
+        for key, old in existing.items():
+            if old != params[key]:
+                raise Conflict(f"param {key!r} of run {run_id} is already {old!r}; params cannot change "
+                               f"(got {params[key]!r}). Log it under another name, or start a new run")
+        new = [dict(run_id=run_id, key=k, value=v) for k, v in params.items() if k not in existing]
+        if new:
+            conn.execute(run_params.insert(), new)
+
+    @staticmethod
+    def _write_metrics(conn: sa.Connection, run_id: str, metrics: list[tuple[str, float, int, int]]) -> None:
+        if not metrics:
+            return
+        conn.execute(run_metrics.insert(), [
+            dict(run_id=run_id, key=k, value=None if math.isnan(v) else v, step=s, timestamp_ms=t)
+            for k, v, s, t in metrics])
+        latest: dict[str, tuple[str, float, int, int]] = {}
+        for point in metrics:
+            held = latest.get(point[0])
+            if held is None or (point[2], point[3]) >= (held[2], held[3]):
+                latest[point[0]] = point
+        upsert(conn, latest_metrics,
+               [dict(run_id=run_id, key=k, value=None if math.isnan(v) else v, step=s, timestamp_ms=t)
+                for k, v, s, t in latest.values()],
+               ["run_id", "key"], ["value", "step", "timestamp_ms"],
+               where=lambda table, new: (new.step > table.c.step)
+               | ((new.step == table.c.step) & (new.timestamp_ms >= table.c.timestamp_ms)))
+
+    def resolve_id(self, ref: str) -> str:
+        """A full run id, or a unique prefix of one (at least 4 characters), to the full id."""
+        ref = ref.strip().lower()
+        with self._store.read() as conn:
+            if len(ref) == 32 and conn.scalar(sa.select(runs.c.id).where(runs.c.id == ref)):
+                return ref
+            if len(ref) >= 4:
+                found = conn.scalars(sa.select(runs.c.id).where(runs.c.id >= ref, runs.c.id < ref + "~")
+                                     .limit(2)).all()
+                if len(found) == 1:
+                    return found[0]
+                if found:
+                    raise InvalidInput(f"run id prefix {ref!r} matches several runs; give more characters")
+        raise NotFound(f"no run with id {ref!r}: `steward runs list` shows the runs and their ids")
+
+    def get(self, ref: str) -> RunRecord:
+        return self._load([self.resolve_id(ref)])[0]
+
+    def get_many(self, refs: list[str]) -> list[RunRecord]:
+        return self._load([self.resolve_id(r) for r in refs])
+
+    def search(self, filter: str | None = None, *, experiment: str | None = None,  # noqa: A002
+               limit: int = 100) -> list[RunRecord]:
+        """Runs matching the filter language (see ``FILTER_HELP``), newest first."""
+        query = sa.select(runs.c.id).where(compile_filter(filter or ""))
+        if experiment:
+            query = query.where(runs.c.experiment == experiment)
+        query = query.order_by(runs.c.start_time_ms.desc(), runs.c.id).limit(limit)
+        with self._store.read() as conn:
+            ids = conn.scalars(query).all()
+        return self._load(list(ids))
+
+    def metric_history(self, ref: str, key: str) -> list[MetricPoint]:
+        run_id = self.resolve_id(ref)
+        with self._store.read() as conn:
+            rows = conn.execute(sa.select(run_metrics.c.key, run_metrics.c.value, run_metrics.c.step,
+                                          run_metrics.c.timestamp_ms)
+                                .where(run_metrics.c.run_id == run_id, run_metrics.c.key == key)
+                                .order_by(run_metrics.c.step, run_metrics.c.timestamp_ms, run_metrics.c.id))
+            return [MetricPoint(key=r.key, value=_float(r.value), step=r.step, timestamp_ms=r.timestamp_ms)
+                    for r in rows]
+
+    def _load(self, ids: list[str]) -> list[RunRecord]:
+        if not ids:
+            return []
+        with self._store.read() as conn:
+            base = {r.id: r._asdict() for r in conn.execute(sa.select(runs).where(runs.c.id.in_(ids)))}
+            for row in base.values():
+                row.update(params={}, tags={}, metrics={}, artifacts=[])
+            for table, slot in ((run_params, "params"), (run_tags, "tags")):
+                for r in conn.execute(sa.select(table).where(table.c.run_id.in_(ids))):
+                    base[r.run_id][slot][r.key] = r.value
+            for r in conn.execute(sa.select(latest_metrics).where(latest_metrics.c.run_id.in_(ids))):
+                base[r.run_id]["metrics"][r.key] = _float(r.value)
+            for r in conn.execute(sa.select(run_artifacts).where(run_artifacts.c.run_id.in_(ids))
+                                  .order_by(run_artifacts.c.path)):
+                base[r.run_id]["artifacts"].append(ArtifactEntry(path=r.path, digest=r.digest, size=r.size))
+        return [RunRecord(**base[i]) for i in ids if i in base]
+
+
+def _float(value: float | None) -> float:
+    return math.nan if value is None else float(value)

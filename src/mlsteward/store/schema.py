@@ -1,0 +1,137 @@
+"""The system of record's tables, as SQLAlchemy Core metadata.
+
+Migrations under ``migrations/versions`` create exactly these tables; a test compares them.
+Times are integers (milliseconds since the epoch for runs and metrics, microseconds for audit
+events) so they round-trip exactly on SQLite and PostgreSQL and hash identically.
+"""
+
+from __future__ import annotations
+
+import sqlalchemy as sa
+
+metadata = sa.MetaData(
+    naming_convention={
+        "ix": "ix_%(table_name)s_%(column_0_N_name)s",
+        "uq": "uq_%(table_name)s_%(column_0_N_name)s",
+        "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+        "pk": "pk_%(table_name)s",
+    }
+)
+
+projects = sa.Table(
+    "projects",
+    metadata,
+    sa.Column("id", sa.Integer, primary_key=True, autoincrement=True),
+    sa.Column("name", sa.String(200), nullable=False, unique=True),
+    sa.Column("charter", sa.JSON, nullable=False),
+    sa.Column("current_stage", sa.String(40), nullable=False),
+    sa.Column("created_at_ms", sa.BigInteger, nullable=False),
+    sa.Column("updated_at_ms", sa.BigInteger, nullable=False),
+)
+
+stage_records = sa.Table(
+    "stage_records",
+    metadata,
+    sa.Column("id", sa.Integer, primary_key=True, autoincrement=True),
+    sa.Column("project_id", sa.Integer, sa.ForeignKey("projects.id"), nullable=False),
+    sa.Column("stage", sa.String(40), nullable=False),
+    sa.Column("status", sa.String(20), nullable=False),
+    sa.Column("updated_at_ms", sa.BigInteger, nullable=False),
+    sa.Column("updated_by", sa.String(200), nullable=False),
+    sa.Column("gate_result_id", sa.Integer, nullable=True),
+    sa.Column("note", sa.Text, nullable=True),
+    sa.UniqueConstraint("project_id", "stage"),
+)
+
+runs = sa.Table(
+    "runs",
+    metadata,
+    sa.Column("id", sa.String(32), primary_key=True),
+    sa.Column("experiment", sa.String(250), nullable=False, index=True),
+    sa.Column("name", sa.String(250), nullable=False),
+    sa.Column("status", sa.String(20), nullable=False),
+    sa.Column("parent_id", sa.String(32), sa.ForeignKey("runs.id"), nullable=True, index=True),
+    sa.Column("start_time_ms", sa.BigInteger, nullable=False, index=True),
+    sa.Column("end_time_ms", sa.BigInteger, nullable=True),
+    sa.Column("environment", sa.JSON, nullable=False),
+    sa.Column("seed", sa.BigInteger, nullable=True),
+    sa.Column("created_by", sa.String(200), nullable=False),
+)
+
+run_params = sa.Table(
+    "run_params",
+    metadata,
+    sa.Column("run_id", sa.String(32), sa.ForeignKey("runs.id"), primary_key=True),
+    sa.Column("key", sa.String(250), primary_key=True),
+    sa.Column("value", sa.Text, nullable=False),
+    sa.Index(None, "key", "value"),
+)
+
+run_tags = sa.Table(
+    "run_tags",
+    metadata,
+    sa.Column("run_id", sa.String(32), sa.ForeignKey("runs.id"), primary_key=True),
+    sa.Column("key", sa.String(250), primary_key=True),
+    sa.Column("value", sa.Text, nullable=False),
+    sa.Index(None, "key", "value"),
+)
+
+# Every value logged, with its step and time. NaN is stored as NULL (SQLite cannot hold NaN).
+run_metrics = sa.Table(
+    "run_metrics",
+    metadata,
+    sa.Column("id", sa.BigInteger().with_variant(sa.Integer, "sqlite"), primary_key=True, autoincrement=True),
+    sa.Column("run_id", sa.String(32), sa.ForeignKey("runs.id"), nullable=False),
+    sa.Column("key", sa.String(250), nullable=False),
+    sa.Column("value", sa.Float, nullable=True),
+    sa.Column("step", sa.BigInteger, nullable=False),
+    sa.Column("timestamp_ms", sa.BigInteger, nullable=False),
+    sa.Index(None, "run_id", "key", "step"),
+)
+
+# The latest value per run and key (highest step, then latest time): what search filters read.
+latest_metrics = sa.Table(
+    "latest_metrics",
+    metadata,
+    sa.Column("run_id", sa.String(32), sa.ForeignKey("runs.id"), primary_key=True),
+    sa.Column("key", sa.String(250), primary_key=True),
+    sa.Column("value", sa.Float, nullable=True),
+    sa.Column("step", sa.BigInteger, nullable=False),
+    sa.Column("timestamp_ms", sa.BigInteger, nullable=False),
+    sa.Index(None, "key", "value"),
+)
+
+run_artifacts = sa.Table(
+    "run_artifacts",
+    metadata,
+    sa.Column("run_id", sa.String(32), sa.ForeignKey("runs.id"), primary_key=True),
+    sa.Column("path", sa.String(500), primary_key=True),
+    sa.Column("digest", sa.String(100), nullable=False),
+    sa.Column("size", sa.BigInteger, nullable=False),
+    sa.Column("logged_at_ms", sa.BigInteger, nullable=False),
+)
+
+audit_events = sa.Table(
+    "audit_events",
+    metadata,
+    sa.Column("seq", sa.BigInteger, primary_key=True, autoincrement=False),
+    sa.Column("at_us", sa.BigInteger, nullable=False),
+    sa.Column("actor", sa.String(200), nullable=False),
+    sa.Column("action", sa.String(100), nullable=False),
+    sa.Column("entity_type", sa.String(50), nullable=False),
+    sa.Column("entity_id", sa.String(200), nullable=False),
+    sa.Column("details", sa.JSON, nullable=False),
+    sa.Column("prev_hash", sa.String(64), nullable=False),
+    sa.Column("hash", sa.String(64), nullable=False),
+    sa.Index(None, "entity_type", "entity_id"),
+)
+
+# A single row (id = 1) holding the last event's seq and hash: it lets verification notice a
+# deleted tail, and it is the lock that serialises audited writes on PostgreSQL.
+audit_head = sa.Table(
+    "audit_head",
+    metadata,
+    sa.Column("id", sa.Integer, primary_key=True, autoincrement=False),
+    sa.Column("seq", sa.BigInteger, nullable=False),
+    sa.Column("hash", sa.String(64), nullable=False),
+)

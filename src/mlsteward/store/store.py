@@ -1,0 +1,144 @@
+"""``Store``: one system of record on SQLite or PostgreSQL, spoken to in domain terms.
+
+``store.runs``, ``store.projects`` and ``store.audit`` are the domain modules; every write goes
+through ``store.write()``, a single transaction holding the write lock, whose audit events are
+committed together with the change they describe (or not at all).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from functools import cached_property
+from pathlib import Path
+
+import sqlalchemy as sa
+from sqlalchemy.engine import URL
+
+from mlsteward.errors import NotFound, StoreOutdated, StoreUnavailable
+from mlsteward.store import migrate
+from mlsteward.store.audit import AuditStore, AuditWriter
+from mlsteward.store.engine import create_engine, normalise_url, redacted
+from mlsteward.store.projects import ProjectStore
+from mlsteward.store.runs import RunStore
+
+
+@dataclass
+class WriteTx:
+    """A write transaction: ``conn`` to change rows, ``audit`` to record who did it."""
+
+    conn: sa.Connection
+    audit: AuditWriter
+
+
+class Store:
+    def __init__(self, url: URL, engine: sa.Engine, actor: str) -> None:
+        self.url = url
+        self.engine = engine
+        self.actor = actor
+
+    @classmethod
+    def open(cls, url: str, *, actor: str, create: bool = True,
+             connect_args: dict | None = None) -> Store:
+        """Open a store; a missing SQLite file or empty database is created when ``create``."""
+        parsed = normalise_url(url)
+        if parsed.get_backend_name() == "sqlite" and not create:
+            if not parsed.database or not Path(parsed.database).exists():
+                raise NotFound(
+                    f"no Steward store at {parsed.database}: run `steward init` in your project "
+                    "folder, or point STEWARD_STORE_URL at an existing store")
+        engine = create_engine(parsed, connect_args)
+        store = cls(parsed, engine, actor)
+        store._check_schema(create)
+        return store
+
+    def _check_schema(self, create: bool) -> None:
+        try:
+            current = migrate.current_revision(self.engine)
+        except sa.exc.OperationalError as exc:
+            raise StoreUnavailable(
+                f"cannot reach the store at {redacted(self.url)}: {_first_line(exc)}. Check the URL "
+                "(STEWARD_STORE_URL or steward.yaml `store.url`) and that the database server is running"
+            ) from exc
+        head = migrate.head_revision()
+        if current == head:
+            return
+        if current is None and create:
+            migrate.upgrade(self.engine)
+            return
+        if current is None:
+            raise NotFound(f"the database at {redacted(self.url)} holds no Steward store: "
+                           "run `steward store upgrade` to create one")
+        raise StoreOutdated(
+            f"the store at {redacted(self.url)} is at schema revision {current}, this Steward "
+            f"needs {head}: run `steward store upgrade` (back up the store first)")
+
+    def close(self) -> None:
+        self.engine.dispose()
+
+    @contextmanager
+    def read(self) -> Iterator[sa.Connection]:
+        with self.engine.connect() as conn:
+            yield conn
+
+    @contextmanager
+    def write(self) -> Iterator[WriteTx]:
+        """One transaction with the write lock held; committed on success, rolled back on error."""
+        try:
+            conn = self.engine.connect()
+        except sa.exc.OperationalError as exc:
+            raise StoreUnavailable(f"cannot reach the store at {redacted(self.url)}: "
+                                   f"{_first_line(exc)}") from exc
+        with conn, conn.execution_options(steward_write=True).begin():
+            lock_head = conn.dialect.name == "postgresql"
+            yield WriteTx(conn, AuditWriter(conn, self.actor, lock_head=lock_head))
+
+    @cached_property
+    def runs(self) -> RunStore:
+        return RunStore(self)
+
+    @cached_property
+    def projects(self) -> ProjectStore:
+        return ProjectStore(self)
+
+    @cached_property
+    def audit(self) -> AuditStore:
+        return AuditStore(self)
+
+
+@contextmanager
+def _engine_for(url: str) -> Iterator[sa.Engine]:
+    """A short-lived engine whose connection failures become ``StoreUnavailable``."""
+    parsed = normalise_url(url)
+    engine = create_engine(parsed)
+    try:
+        yield engine
+    except sa.exc.OperationalError as exc:
+        raise StoreUnavailable(f"cannot reach the store at {redacted(parsed)}: {_first_line(exc)}. "
+                               "Check the URL and that the database server is running") from exc
+    finally:
+        engine.dispose()
+
+
+def upgrade_store(url: str) -> tuple[str | None, str]:
+    """Migrate (or create) the store at ``url`` to this Steward's schema; returns (from, to)."""
+    with _engine_for(url) as engine:
+        return migrate.upgrade(engine)
+
+
+def store_revision(url: str) -> str | None:
+    """The schema revision of the store at ``url`` (None when empty or not created yet)."""
+    parsed = normalise_url(url)
+    if parsed.get_backend_name() == "sqlite" and not Path(parsed.database or "").exists():
+        return None
+    with _engine_for(url) as engine:
+        return migrate.current_revision(engine)
+
+
+def _first_line(exc: Exception) -> str:
+    text = str(getattr(exc, "orig", None) or exc)
+    return text.strip().splitlines()[0] if text.strip() else type(exc).__name__
+
+
+__all__ = ["Store", "WriteTx", "store_revision", "upgrade_store"]

@@ -1,0 +1,150 @@
+"""The module-level tracking API (``mlsteward.start_run``, ``mlsteward.log_metric``, …).
+
+Each thread has its own stack of active runs; a run started while another is active becomes its
+child (nested run). Logging with no active run starts one in the ``default`` experiment, as MLflow
+users expect. Runs still open when the interpreter exits are flushed and ended as finished.
+"""
+
+from __future__ import annotations
+
+import atexit
+import random
+import sys
+import threading
+from collections.abc import Mapping
+from pathlib import Path
+
+from mlsteward.errors import InvalidInput
+from mlsteward.store.runs import ArtifactEntry, RunRecord
+from mlsteward.tracking.environment import capture_environment
+from mlsteward.tracking.flusher import get_flusher
+from mlsteward.tracking.run import Run
+from mlsteward.workspace import get_workspace
+
+DEFAULT_EXPERIMENT = "default"
+
+_local = threading.local()
+_store_urls: dict[str, str | None] = {"store_url": None, "artifacts_url": None}
+
+
+def _stack() -> list[Run]:
+    if not hasattr(_local, "runs"):
+        _local.runs = []
+    return _local.runs
+
+
+def set_store(store_url: str | None = None, artifacts_url: str | None = None) -> None:
+    """Point the module-level API at a store (default: resolved from env / steward.yaml / .steward)."""
+    _store_urls.update(store_url=store_url, artifacts_url=artifacts_url)
+
+
+def start_run(experiment: str = DEFAULT_EXPERIMENT, name: str | None = None, *,
+              tags: Mapping[str, object] | None = None, seed: int | None = None,
+              parent: Run | str | None = None, nested: bool = True) -> Run:
+    """Start a run and make it the active one; use it as a context manager to end it.
+
+    ``seed`` seeds Python's and NumPy's random generators and is recorded. A run started while
+    another is active is its child unless ``nested=False``; ``parent`` names one explicitly.
+    """
+    if not isinstance(experiment, str) or not experiment.strip():
+        raise InvalidInput(f"experiment must be a non-empty name; got {experiment!r}")
+    if seed is not None:
+        _seed_everything(seed)
+    stack = _stack()
+    if parent is None and nested and stack:
+        parent = stack[-1]
+    parent_id = parent.id if isinstance(parent, Run) else parent
+    workspace = get_workspace(**_store_urls)
+    record = workspace.store.runs.create(
+        experiment=experiment, name=name, parent_id=parent_id, seed=seed,
+        environment=capture_environment(str(workspace.settings.project_root)),
+        tags={str(k): str(v) for k, v in (tags or {}).items()})
+    run = Run(workspace, record, on_end=[_pop])
+    stack.append(run)
+    return run
+
+
+def active_run() -> Run | None:
+    stack = _stack()
+    return stack[-1] if stack else None
+
+
+def end_run(status: str = "finished") -> None:
+    run = active_run()
+    if run is not None:
+        run.end(status)
+
+
+def _current() -> Run:
+    return active_run() or start_run()
+
+
+def log_param(key: str, value: object) -> None:
+    _current().log_param(key, value)
+
+
+def log_params(params: Mapping[str, object]) -> None:
+    _current().log_params(params)
+
+
+def log_metric(key: str, value: float, step: int | None = None, timestamp: int | None = None) -> None:
+    _current().log_metric(key, value, step=step, timestamp=timestamp)
+
+
+def log_metrics(metrics: Mapping[str, float], step: int | None = None) -> None:
+    _current().log_metrics(metrics, step=step)
+
+
+def set_tag(key: str, value: object) -> None:
+    _current().set_tag(key, value)
+
+
+def set_tags(tags: Mapping[str, object]) -> None:
+    _current().set_tags(tags)
+
+
+def log_batch(metrics: Mapping[str, float] | None = None, params: Mapping[str, object] | None = None,
+              tags: Mapping[str, object] | None = None, step: int | None = None) -> None:
+    _current().log_batch(metrics=metrics, params=params, tags=tags, step=step)
+
+
+def log_artifact(path: str | Path, name: str | None = None) -> ArtifactEntry:
+    return _current().log_artifact(path, name=name)
+
+
+def flush() -> None:
+    """Commit everything the active run has buffered."""
+    run = active_run()
+    if run is not None:
+        run.flush()
+
+
+def get_run(run_id: str) -> RunRecord:
+    return get_workspace(**_store_urls).store.runs.get(run_id)
+
+
+def search_runs(filter: str | None = None, *, experiment: str | None = None,  # noqa: A002
+                limit: int = 100) -> list[RunRecord]:
+    """Runs matching a filter such as ``metrics.roc_auc > 0.8 and params.model = 'lgbm'``."""
+    return get_workspace(**_store_urls).store.runs.search(filter, experiment=experiment, limit=limit)
+
+
+def _pop(run: Run) -> None:
+    stack = _stack()
+    if run in stack:
+        stack.remove(run)
+
+
+def _seed_everything(seed: int) -> None:
+    random.seed(seed)
+    if "numpy" in sys.modules:
+        sys.modules["numpy"].random.seed(seed % 2**32)
+
+
+@atexit.register
+def _end_open_runs() -> None:
+    for run in get_flusher().open_runs():
+        try:
+            run.end("finished")
+        except Exception as exc:  # the interpreter is exiting: report, do not raise
+            print(f"steward: could not end run {run.id}: {exc}", file=sys.stderr)
