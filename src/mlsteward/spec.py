@@ -57,7 +57,8 @@ def _unique_names(items: list, what: str) -> list:
     problems = []
     for i, item in enumerate(items):
         if item.name in first:
-            problems.append(((i, "name"), item.name, f"a unique {what} name ('{item.name}' is already item [{first[item.name]}])"))
+            expected = f"a unique {what} name ('{item.name}' is already item [{first[item.name]}])"
+            problems.append(((i, "name"), item.name, expected))
         first.setdefault(item.name, i)
     if problems:
         raise problem_error(what, problems)
@@ -235,10 +236,13 @@ def _expected(err: dict, loc: tuple, data: dict) -> str:
     kind = err["type"]
     if kind == "missing":
         field = _field_at(loc, data)
-        return f"{field.description} (required)" if field and field.description else "a value (this key is required)"
+        what = field.description if field and field.description else "a value"
+        return f"{what} (required)"
     if kind == "extra_forbidden":
         model = _model_at(loc[:-1], data)
-        known = list(model.model_fields) if model else []
+        if model is None:
+            return "no such key"
+        known = list(model.model_fields)
         return f"no such key{did_you_mean(loc[-1], known)} (known keys: {', '.join(known)})"
     if kind == "literal_error":
         return "one of " + err["ctx"]["expected"]
@@ -306,12 +310,13 @@ def _key_lines(root: yaml.Node | None) -> tuple[dict[tuple, int], list[SpecProbl
         if isinstance(node, yaml.MappingNode):
             for key_node, value_node in node.value:
                 key, line = key_node.value, key_node.start_mark.line + 1
-                if path + (key,) in lines:
-                    earlier = lines[path + (key,)]
-                    repeats.append(SpecProblem(format_path(path + (key,)), key, f"each key once (also on line {earlier})", line))
+                here = path + (key,)
+                if here in lines:
+                    expected = f"each key once (also on line {lines[here]})"
+                    repeats.append(SpecProblem(format_path(here), key, expected, line))
                     continue
-                lines[path + (key,)] = line
-                walk(value_node, path + (key,))
+                lines[here] = line
+                walk(value_node, here)
         elif isinstance(node, yaml.SequenceNode):
             for i, item in enumerate(node.value):
                 lines[path + (i,)] = item.start_mark.line + 1
@@ -334,7 +339,8 @@ def _yaml_problem(exc: yaml.YAMLError, text: str) -> SpecProblem:
     mark = getattr(exc, "problem_mark", None) or getattr(exc, "context_mark", None)
     source = text.splitlines()
     found = (source[mark.line].strip() or None) if mark and mark.line < len(source) else None
-    message = ", ".join(part for part in (getattr(exc, "problem", None), getattr(exc, "context", None)) if part)
+    parts = (getattr(exc, "problem", None), getattr(exc, "context", None))
+    message = ", ".join(part for part in parts if part)
     return SpecProblem("<yaml>", found, f"valid YAML ({message or exc})", mark.line + 1 if mark else None)
 
 
@@ -359,7 +365,8 @@ def _parse(text: str) -> tuple[Spec | None, list[SpecProblem]]:
         for err in exc.errors():
             loc = tuple(part for part in err["loc"] if part != "[key]")
             value = None if err["type"] == "missing" else err["input"]
-            problems.append(SpecProblem(format_path(loc), value, _expected(err, loc, data), _line_of(loc, lines)))
+            expected = _expected(err, loc, data)
+            problems.append(SpecProblem(format_path(loc), value, expected, _line_of(loc, lines)))
     problems.sort(key=lambda problem: problem.line or 0)
     return (None if problems else spec), problems
 
@@ -399,8 +406,8 @@ def load_spec(path: str | Path | None = None) -> Spec:
     """
     found = Path(path) if path is not None else find_spec_file()
     if found is None:
-        problem = _missing_file(Path.cwd() / SPEC_FILE_NAME)
-        raise SpecInvalid(f"no {SPEC_FILE_NAME} in this folder or above it; run `steward init` to create one", [problem])
+        message = f"no {SPEC_FILE_NAME} in this folder or above it; run `steward init` to create one"
+        raise SpecInvalid(message, [_missing_file(Path.cwd() / SPEC_FILE_NAME)])
     if not found.exists():
         raise SpecInvalid(f"{found} does not exist; run `steward init` to create it", [_missing_file(found)])
     spec, problems = _read(found)
@@ -435,10 +442,14 @@ def read_store_section(path: str | Path) -> dict:
         return {}
     problems = [p for p in check_spec_text(text) if p.path == "<yaml>" or re.match(r"store\b", p.path)]
     if problems:
-        raise SpecInvalid(f"the store section of {path} is not valid: {problems[0]}", problems)
+        where = "" if problems[0].path == "<yaml>" else "the store section of "
+        raise SpecInvalid(f"{where}{path} is not valid: {problems[0]}; fix it (`steward validate` "
+                          "lists every problem)", problems)
     data = yaml.safe_load(text)
     store = data.get("store") if isinstance(data, dict) else None
-    return {key: value for key, value in store.items() if value is not None} if isinstance(store, dict) else {}
+    if not isinstance(store, dict):
+        return {}
+    return {key: value for key, value in store.items() if value is not None}
 
 
 def template_text(project_name: str) -> str:

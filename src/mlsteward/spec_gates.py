@@ -178,7 +178,7 @@ for _model in (MetricThreshold, UpliftOverBaseline, FairnessThreshold, SignOff):
 
 
 def check_kind_for(item: Any) -> type[GateCheck]:
-    """The registered kind that validates the gate item ``item``, or a ValidationError saying why none does."""
+    """The registered kind that validates gate item ``item``; a ValidationError says why none does."""
     known = ", ".join(sorted(GATE_CHECK_KINDS))
     example = "e.g. {metric: roc_auc, min: 0.7}"
     if not isinstance(item, dict) or not item:
@@ -190,9 +190,8 @@ def check_kind_for(item: Any) -> type[GateCheck]:
         found = " and ".join(f"'{key}'" for key in named)
         raise problem_error("GateCheck", [((), item, f"one check per list item, but this one names {found}")])
     key = next((k for k in item if did_you_mean(k, GATE_CHECK_KINDS)), next(iter(item)))
-    raise problem_error(
-        "GateCheck", [((key,), key, f"a gate check kind, one of {known}{did_you_mean(key, GATE_CHECK_KINDS)}")]
-    )
+    expected = f"a gate check kind, one of {known}{did_you_mean(key, GATE_CHECK_KINDS)}"
+    raise problem_error("GateCheck", [((key,), key, expected)])
 
 
 def parse_gate_check(item: Any) -> GateCheck:

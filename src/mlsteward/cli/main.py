@@ -20,7 +20,7 @@ class StewardGroup(TyperGroup):
             return super().invoke(ctx)
         except StewardError as exc:
             err_console.print(f"[bold red]error:[/] {exc.message}", highlight=False, soft_wrap=True)
-            raise click.exceptions.Exit(exc.exit_code) from None
+            raise typer.Exit(exc.exit_code) from None
 
 
 app = typer.Typer(

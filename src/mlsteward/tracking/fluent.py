@@ -19,12 +19,13 @@ from mlsteward.store.runs import ArtifactEntry, RunRecord
 from mlsteward.tracking.environment import capture_environment
 from mlsteward.tracking.flusher import get_flusher
 from mlsteward.tracking.run import Run
-from mlsteward.workspace import get_workspace
+from mlsteward.workspace import Workspace, get_workspace
 
 DEFAULT_EXPERIMENT = "default"
 
 _local = threading.local()
 _store_urls: dict[str, str | None] = {"store_url": None, "artifacts_url": None}
+_workspace: list[Workspace] = []  # resolved when the first run starts, until set_store() is called
 
 
 def _stack() -> list[Run]:
@@ -36,6 +37,13 @@ def _stack() -> list[Run]:
 def set_store(store_url: str | None = None, artifacts_url: str | None = None) -> None:
     """Point the module-level API at a store (default: resolved from env / steward.yaml / .steward)."""
     _store_urls.update(store_url=store_url, artifacts_url=artifacts_url)
+    _workspace.clear()
+
+
+def _current_workspace() -> Workspace:
+    if not _workspace:
+        _workspace.append(get_workspace(**_store_urls))
+    return _workspace[0]
 
 
 def start_run(experiment: str = DEFAULT_EXPERIMENT, name: str | None = None, *,
@@ -54,7 +62,7 @@ def start_run(experiment: str = DEFAULT_EXPERIMENT, name: str | None = None, *,
     if parent is None and nested and stack:
         parent = stack[-1]
     parent_id = parent.id if isinstance(parent, Run) else parent
-    workspace = get_workspace(**_store_urls)
+    workspace = _current_workspace()
     record = workspace.store.runs.create(
         experiment=experiment, name=name, parent_id=parent_id, seed=seed,
         environment=capture_environment(str(workspace.settings.project_root)),
@@ -120,13 +128,13 @@ def flush() -> None:
 
 
 def get_run(run_id: str) -> RunRecord:
-    return get_workspace(**_store_urls).store.runs.get(run_id)
+    return _current_workspace().store.runs.get(run_id)
 
 
 def search_runs(filter: str | None = None, *, experiment: str | None = None,  # noqa: A002
                 limit: int = 100) -> list[RunRecord]:
     """Runs matching a filter such as ``metrics.roc_auc > 0.8 and params.model = 'lgbm'``."""
-    return get_workspace(**_store_urls).store.runs.search(filter, experiment=experiment, limit=limit)
+    return _current_workspace().store.runs.search(filter, experiment=experiment, limit=limit)
 
 
 def _pop(run: Run) -> None:
