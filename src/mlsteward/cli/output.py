@@ -32,10 +32,10 @@ def _plain(value):  # noqa: ANN001, ANN202
     return value
 
 
-def when(ms: int | None) -> str:
+def when(ms: int | None, seconds: bool = True) -> str:
     if ms is None:
         return "-"
-    return datetime.fromtimestamp(ms / 1000, tz=UTC).strftime("%Y-%m-%d %H:%M:%S")
+    return datetime.fromtimestamp(ms / 1000, tz=UTC).strftime("%Y-%m-%d %H:%M" + (":%S" if seconds else ""))
 
 
 def duration(seconds: float | None) -> str:

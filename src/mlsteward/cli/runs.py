@@ -18,7 +18,7 @@ app = typer.Typer(help="Tracked runs: list with a filter, show one, compare seve
 STATUS_STYLE = {"running": "cyan", "finished": "green", "failed": "red", "killed": "yellow"}
 
 
-@app.command("list", help=f"List runs, newest first.\n\n{FILTER_HELP}")
+@app.command("list", help=f"List runs, newest first (`runs show` has the params).\n\n{FILTER_HELP}")
 def list_(
     filter_: str = typer.Option("", "--filter", "-f", help="e.g. \"metrics.roc_auc > 0.8 and params.model = 'lgbm'\""),
     experiment: str | None = typer.Option(None, "--experiment", "-e", help="Only this experiment."),
@@ -34,12 +34,13 @@ def list_(
                       "No runs yet: log one with mlsteward.start_run() in your code.")
         return
     table = Table(box=None, header_style="bold")
-    for col in ("id", "experiment", "name", "status", "started", "duration", "metrics", "params"):
-        table.add_column(col)
+    for col, width in (("id", 8), ("experiment", 10), ("name", 10), ("status", 8), ("started (UTC)", 16),
+                       ("duration", 8)):
+        table.add_column(col, no_wrap=True, overflow="ellipsis", min_width=width)
+    table.add_column("metrics", no_wrap=True, overflow="ellipsis", ratio=1)
     for r in records:
         table.add_row(r.id[:8], r.experiment, r.name, f"[{STATUS_STYLE.get(r.status, '')}]{r.status}",
-                      when(r.start_time_ms), duration(r.duration_s), _summary(r.metrics, number),
-                      _summary(r.params, str))
+                      when(r.start_time_ms, seconds=False), duration(r.duration_s), _summary(r.metrics, number))
     console.print(table)
 
 

@@ -341,7 +341,7 @@ def _like_to_glob(pattern: str) -> str:
     """The GLOB pattern matching what a LIKE pattern (% and _, backslash escapes) matches."""
     def one(m: re.Match[str]) -> str:
         c = m[1] or m[2]
-        return {"%": "*", "_": "?"}[c] if m[2] in ("%", "_") else c
+        return {"%": "*", "_": "?"}[c] if m[2] in ("%", "_") else f"[{c}]" if c in "*?[" else c
     return re.sub(r"\\(.)|(.)", one, pattern, flags=re.DOTALL)
 
 
