@@ -291,7 +291,7 @@ def _compile(node: Node) -> sa.ColumnElement[bool]:
     problem = (f"unknown field kind {kind!r}" if kind not in ("metric", "param", "tag", "attribute")
                else f"unknown attribute {key!r}" if kind == "attribute" and key not in _ATTRIBUTES
                else f"unknown operator {op!r}" if op not in OPERATORS
-               else f"'{op}' needs a non-empty tuple" if listed and not (isinstance(value, tuple) and value)
+               else f"'{op}' needs a non-empty tuple" if listed and not (isinstance(value, (tuple, list)) and value)
                else _problem(kind, key, op, values))
     if problem:
         raise FilterSyntaxError(f"bad filter: {problem} in {node!r}")
