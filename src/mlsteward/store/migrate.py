@@ -33,9 +33,17 @@ def current_revision(engine: sa.Engine) -> str | None:
         return MigrationContext.configure(conn).get_current_revision()
 
 
+MIGRATION_LOCK = 0x57E3A2D  # PostgreSQL advisory lock id held while migrating
+
+
 def upgrade(engine: sa.Engine) -> tuple[str | None, str]:
-    """Migrate the store to the newest revision in one transaction; returns (from, to)."""
-    before = current_revision(engine)
-    with engine.begin() as conn:
+    """Migrate the store to the newest revision in one transaction; returns (from, to).
+
+    The write lock is taken first, so processes opening a new store at once create it once.
+    """
+    with engine.connect() as conn, conn.execution_options(steward_write=True).begin():
+        if conn.dialect.name == "postgresql":
+            conn.execute(sa.text("SELECT pg_advisory_xact_lock(:id)"), {"id": MIGRATION_LOCK})
+        before = MigrationContext.configure(conn).get_current_revision()
         command.upgrade(_config(conn), "head")
     return before, head_revision()

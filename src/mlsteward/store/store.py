@@ -57,10 +57,7 @@ class Store:
         try:
             current = migrate.current_revision(self.engine)
         except sa.exc.OperationalError as exc:
-            raise StoreUnavailable(
-                f"cannot reach the store at {redacted(self.url)}: {_first_line(exc)}. Check the URL "
-                "(STEWARD_STORE_URL or steward.yaml `store.url`) and that the database server is running"
-            ) from exc
+            raise _unavailable(self.url, exc) from exc
         head = migrate.head_revision()
         if current == head:
             return
@@ -88,8 +85,7 @@ class Store:
         try:
             conn = self.engine.connect()
         except sa.exc.OperationalError as exc:
-            raise StoreUnavailable(f"cannot reach the store at {redacted(self.url)}: "
-                                   f"{_first_line(exc)}") from exc
+            raise _unavailable(self.url, exc) from exc
         with conn, conn.execution_options(steward_write=True).begin():
             lock_head = conn.dialect.name == "postgresql"
             yield WriteTx(conn, AuditWriter(conn, self.actor, lock_head=lock_head))
@@ -115,8 +111,7 @@ def _engine_for(url: str) -> Iterator[sa.Engine]:
     try:
         yield engine
     except sa.exc.OperationalError as exc:
-        raise StoreUnavailable(f"cannot reach the store at {redacted(parsed)}: {_first_line(exc)}. "
-                               "Check the URL and that the database server is running") from exc
+        raise _unavailable(parsed, exc) from exc
     finally:
         engine.dispose()
 
@@ -136,9 +131,12 @@ def store_revision(url: str) -> str | None:
         return migrate.current_revision(engine)
 
 
-def _first_line(exc: Exception) -> str:
-    text = str(getattr(exc, "orig", None) or exc)
-    return text.strip().splitlines()[0] if text.strip() else type(exc).__name__
+def _unavailable(url: URL, exc: Exception) -> StoreUnavailable:
+    text = str(getattr(exc, "orig", None) or exc).strip()
+    reason = text.splitlines()[0] if text else type(exc).__name__
+    return StoreUnavailable(
+        f"cannot reach the store at {redacted(url)}: {reason}. Check the URL (STEWARD_STORE_URL or "
+        "steward.yaml `store.url`) and that the database server is running")
 
 
 __all__ = ["Store", "WriteTx", "store_revision", "upgrade_store"]
