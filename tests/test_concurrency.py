@@ -105,3 +105,31 @@ def test_sigkill_mid_write_leaves_store_and_artifacts_consistent(store_url: str,
     store.runs.write(run.id, RunBatch(end_status="killed"))
     assert store.runs.get(run.id).status == "killed"
     store.close()
+
+
+FLUSHER = textwrap.dedent("""
+    import sys, time, mlsteward
+    mlsteward.set_store(sys.argv[1], sys.argv[2])
+    run = mlsteward.start_run(experiment="durable")
+    for i in range(500):
+        run.log_metric("acked", i)
+    run.flush()
+    print(run.id, flush=True)
+    for i in range(500):
+        run.log_metric("unacked", i)
+    time.sleep(60)
+""")
+
+
+@pytest.mark.slow
+def test_what_flush_acknowledged_survives_sigkill(store_url: str, tmp_path: Path) -> None:
+    env = {**_env(), "STEWARD_FLUSH_INTERVAL": "30"}  # only the explicit flush() writes
+    proc = subprocess.Popen([sys.executable, "-c", FLUSHER, store_url, str(tmp_path / "a")],
+                            env=env, stdout=subprocess.PIPE, text=True)
+    run_id = proc.stdout.readline().strip()
+    proc.send_signal(signal.SIGKILL)
+    proc.wait(timeout=30)
+    store = Store.open(store_url, actor="reader")
+    assert [p.value for p in store.runs.metric_history(run_id, "acked")] == [float(i) for i in range(500)]
+    assert store.runs.metric_history(run_id, "unacked") == []  # buffered, never acknowledged
+    store.close()
