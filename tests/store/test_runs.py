@@ -116,7 +116,9 @@ def test_search_filters_and_orders_newest_first(store: Store) -> None:
 def test_every_write_is_audited(store: Store) -> None:
     run = store.runs.create(experiment="e")
     store.runs.write(run.id, RunBatch(params={"a": "1"}, metrics=[("m", 1.0, 0, 1)], end_status="finished"))
+    store.runs.write(run2 := store.runs.create(experiment="e").id, RunBatch(tags={"t": "x"}))
     actions = [e.action for e in store.audit.list(entity_id=run.id)]
-    assert actions == ["run.ended", "run.logged", "run.created"]
-    logged = store.audit.list(action="run.logged")[0]
-    assert logged.details == {"params": 1, "metrics": 1} and logged.actor == "tester"
+    assert actions == ["run.ended", "run.created"]  # one event per transaction
+    ended = store.audit.list(action="run.ended")[0]
+    assert ended.details == {"status": "finished", "params": 1, "metrics": 1} and ended.actor == "tester"
+    assert store.audit.list(entity_id=run2)[0].details == {"tags": 1}

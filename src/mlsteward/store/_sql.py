@@ -3,24 +3,30 @@
 from __future__ import annotations
 
 import time
+from collections.abc import Callable
+from functools import lru_cache
 
 import sqlalchemy as sa
 from sqlalchemy.dialects import postgresql, sqlite
 
 
-def upsert(conn: sa.Connection, table: sa.Table, rows: list[dict], keys: list[str],
-           update: list[str], where=None) -> None:  # noqa: ANN001
+def upsert(conn: sa.Connection, table: sa.Table, rows: list[dict], keys: tuple[str, ...],
+           update: tuple[str, ...], where: Callable | None = None) -> None:
     """INSERT … ON CONFLICT (keys) DO UPDATE SET update-columns [WHERE where(table, excluded)]."""
-    if not rows:
-        return
-    dialect = postgresql if conn.dialect.name == "postgresql" else sqlite
+    if rows:
+        conn.execute(_upsert_statement(conn.dialect.name, table, keys, update, where), rows)
+
+
+@lru_cache(maxsize=64)
+def _upsert_statement(dialect_name: str, table: sa.Table, keys: tuple[str, ...], update: tuple[str, ...],
+                      where: Callable | None) -> sa.Insert:
+    dialect = postgresql if dialect_name == "postgresql" else sqlite
     stmt = dialect.insert(table)
-    stmt = stmt.on_conflict_do_update(
-        index_elements=keys,
+    return stmt.on_conflict_do_update(
+        index_elements=list(keys),
         set_={col: stmt.excluded[col] for col in update},
         where=where(table, stmt.excluded) if where is not None else None,
     )
-    conn.execute(stmt, rows)
 
 
 def now_ms() -> int:

@@ -19,6 +19,13 @@ from mlsteward.store.schema import audit_events, audit_head
 
 GENESIS_HASH = "0" * 64
 
+# Built once: statements with bound parameters are compiled once and reused from the cache.
+_READ_HEAD = sa.select(audit_head.c.seq, audit_head.c.hash).where(audit_head.c.id == 1)
+_LOCK_HEAD = _READ_HEAD.with_for_update()
+_INSERT_EVENT = audit_events.insert()
+_MOVE_HEAD = audit_head.update().where(audit_head.c.id == 1).values(
+    seq=sa.bindparam("new_seq"), hash=sa.bindparam("new_hash"))
+
 
 class AuditEvent(BaseModel):
     seq: int
@@ -58,18 +65,15 @@ class AuditWriter:
     def __init__(self, conn: sa.Connection, actor: str, lock_head: bool) -> None:
         self._conn = conn
         self._actor = actor
-        query = sa.select(audit_head.c.seq, audit_head.c.hash).where(audit_head.c.id == 1)
-        if lock_head:
-            query = query.with_for_update()
-        self._seq, self._hash = conn.execute(query).one()
+        self._seq, self._hash = conn.execute(_LOCK_HEAD if lock_head else _READ_HEAD).one()
 
     def append(self, action: str, entity_type: str, entity_id: str, **details) -> int:
         seq, at_us = self._seq + 1, time.time_ns() // 1000
         digest = event_hash(seq, at_us, self._actor, action, entity_type, entity_id, details, self._hash)
-        self._conn.execute(audit_events.insert().values(
+        self._conn.execute(_INSERT_EVENT, dict(
             seq=seq, at_us=at_us, actor=self._actor, action=action, entity_type=entity_type,
             entity_id=entity_id, details=details, prev_hash=self._hash, hash=digest))
-        self._conn.execute(audit_head.update().where(audit_head.c.id == 1).values(seq=seq, hash=digest))
+        self._conn.execute(_MOVE_HEAD, {"new_seq": seq, "new_hash": digest})
         self._seq, self._hash = seq, digest
         return seq
 
@@ -114,7 +118,7 @@ def verify(conn: sa.Connection) -> AuditVerification:
                 message=f"event {row.seq} does not link to event {row.seq - 1}: event {row.seq - 1} "
                         "was edited and its hash rewritten"))
         expected_seq, prev_hash = row.seq + 1, row.hash
-    head_seq, head_hash = conn.execute(sa.select(audit_head.c.seq, audit_head.c.hash)).one()
+    head_seq, head_hash = conn.execute(_READ_HEAD).one()
     last_seq = expected_seq - 1
     if head_seq > last_seq:
         span = f"event {head_seq}" if head_seq == last_seq + 1 else f"events {last_seq + 1} to {head_seq}"

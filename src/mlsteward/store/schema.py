@@ -47,7 +47,7 @@ runs = sa.Table(
     "runs",
     metadata,
     sa.Column("id", sa.String(32), primary_key=True),
-    sa.Column("experiment", sa.String(250), nullable=False, index=True),
+    sa.Column("experiment", sa.String(250), nullable=False),
     sa.Column("name", sa.String(250), nullable=False),
     sa.Column("status", sa.String(20), nullable=False),
     sa.Column("parent_id", sa.String(32), sa.ForeignKey("runs.id"), nullable=True, index=True),
@@ -56,6 +56,8 @@ runs = sa.Table(
     sa.Column("environment", sa.JSON, nullable=False),
     sa.Column("seed", sa.BigInteger, nullable=True),
     sa.Column("created_by", sa.String(200), nullable=False),
+    # newest-first listing within an experiment walks this index and stops at the limit
+    sa.Index(None, "experiment", "start_time_ms"),
 )
 
 run_params = sa.Table(

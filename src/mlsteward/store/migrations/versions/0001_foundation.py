@@ -57,7 +57,7 @@ def upgrade() -> None:
         sa.PrimaryKeyConstraint("id", name="pk_runs"),
         sa.ForeignKeyConstraint(["parent_id"], ["runs.id"], name="fk_runs_parent_id_runs"),
     )
-    op.create_index("ix_runs_experiment", "runs", ["experiment"])
+    op.create_index("ix_runs_experiment_start_time_ms", "runs", ["experiment", "start_time_ms"])
     op.create_index("ix_runs_parent_id", "runs", ["parent_id"])
     op.create_index("ix_runs_start_time_ms", "runs", ["start_time_ms"])
     for table in ("run_params", "run_tags"):
