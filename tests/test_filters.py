@@ -262,7 +262,7 @@ def _load(engine: sa.Engine, runs: list[dict]) -> None:
                 id=run["id"], experiment=run.get("experiment", "exp"), name=run.get("name", run["id"]),
                 status=run.get("status", "finished"), parent_id=run.get("parent_id"),
                 start_time_ms=run.get("start_time", 1000 * (i + 1)), end_time_ms=run.get("end_time"),
-                environment={}, created_by=run.get("created_by", "tester")))
+                environment={}, summary={}, created_by=run.get("created_by", "tester")))
             for key, value in run.get("metrics", {}).items():
                 conn.execute(schema.latest_metrics.insert().values(
                     run_id=run["id"], key=key, value=value, step=0, timestamp_ms=0))

@@ -54,6 +54,9 @@ runs = sa.Table(
     sa.Column("start_time_ms", sa.BigInteger, nullable=False, index=True),
     sa.Column("end_time_ms", sa.BigInteger, nullable=True),
     sa.Column("environment", sa.JSON, nullable=False),
+    # params, tags, latest metrics and artifacts as one JSON object, rebuilt from their tables in
+    # every write transaction: loading a page of runs is then one query (measured 2x on search)
+    sa.Column("summary", sa.JSON, nullable=False),
     sa.Column("seed", sa.BigInteger, nullable=True),
     sa.Column("created_by", sa.String(200), nullable=False),
     # newest-first listing within an experiment walks this index and stops at the limit

@@ -52,6 +52,7 @@ def upgrade() -> None:
         sa.Column("start_time_ms", sa.BigInteger, nullable=False),
         sa.Column("end_time_ms", sa.BigInteger, nullable=True),
         sa.Column("environment", sa.JSON, nullable=False),
+        sa.Column("summary", sa.JSON, nullable=False),
         sa.Column("seed", sa.BigInteger, nullable=True),
         sa.Column("created_by", sa.String(200), nullable=False),
         sa.PrimaryKeyConstraint("id", name="pk_runs"),
