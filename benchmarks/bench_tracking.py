@@ -62,6 +62,7 @@ QUICK = dict(s1_calls=300, s2_metrics=2_000, s2_chunk=1_000, s3_runs=20, s4_runs
 
 SEARCH_FILTER = "metrics.m0 > 0.5"
 SEARCH_LIMIT = 100
+RARE_FILTER = "metrics.m0 > 0.9999"
 
 
 # -- helpers ----------------------------------------------------------------------------------
@@ -147,9 +148,9 @@ def result(sid: str, title: str, unit: str, goal: float, mlflow_part: dict | Non
         ratio = steward_part["ops_per_s"] / mlflow_part["ops_per_s"]
         passed = ratio >= goal
         goal_text = f">= {goal:g}x"
-    else:  # kind == "seconds": an absolute goal on Steward's median time
+    else:  # kind == "seconds": an absolute goal on Steward's time (its "seconds": the worst case)
         ratio = None
-        passed = steward_part["median_s"] < goal
+        passed = steward_part["seconds"] < goal
         goal_text = f"< {goal:g} s median"
     return dict(id=sid, title=title, unit=unit, mlflow=mlflow_part, steward=steward_part, ratio=ratio,
                 goal=goal, goal_text=goal_text, status="PASS" if passed else "MISS", notes=notes)
@@ -382,16 +383,18 @@ def scenario_5(root: Path, sizes: dict, args: argparse.Namespace) -> dict:
             for i in range(start, min(n, start + chunk)):
                 run_id = uuid.UUID(int=rnd.getrandbits(128), version=4).hex
                 started = base_ms + i * 1000
+                params = {f"p{j}": f"value-{j}-{i % 7}" for j in range(n_params)}
+                metrics = {f"m{j}": rnd.random() for j in range(n_metrics)}
+                expected += metrics["m0"] > 0.5
+                # the summary the store's write path keeps beside the tables (store/runs.py)
+                summary = {"params": params, "tags": {}, "artifacts": [], "metrics": metrics}
                 run_rows.append(dict(id=run_id, experiment=experiment, name=f"r{i}", status="finished",
                                      parent_id=None, start_time_ms=started, end_time_ms=started + 900,
-                                     environment=environment, seed=None, created_by=store.actor))
-                param_rows.extend(dict(run_id=run_id, key=f"p{j}", value=f"value-{j}-{i % 7}")
-                                  for j in range(n_params))
-                for j in range(n_metrics):
-                    value = rnd.random()
-                    expected += j == 0 and value > 0.5
-                    metric_rows.append(dict(run_id=run_id, key=f"m{j}", value=value, step=0,
-                                            timestamp_ms=started + 500))
+                                     environment=environment, summary=summary, seed=None,
+                                     created_by=store.actor))
+                param_rows.extend(dict(run_id=run_id, key=k, value=v) for k, v in params.items())
+                metric_rows.extend(dict(run_id=run_id, key=k, value=v, step=0, timestamp_ms=started + 500)
+                                   for k, v in metrics.items())
             conn.execute(runs.insert(), run_rows)
             conn.execute(run_params.insert(), param_rows)
             conn.execute(latest_metrics.insert(), metric_rows)
@@ -421,15 +424,22 @@ def scenario_5(root: Path, sizes: dict, args: argparse.Namespace) -> dict:
     want = min(SEARCH_LIMIT, expected)
     assert len(out) == want and all(r.metrics["m0"] > 0.5 and len(r.params) == n_params for r in out)
     median = statistics.median(times)
+    # The worst case: a filter almost no run matches, so the newest-first walk cannot stop early.
+    _, rare_times, rare_out = time_repeated(
+        lambda: mlsteward.search_runs(RARE_FILTER, experiment=experiment, limit=SEARCH_LIMIT), 3)
+    rare_median = statistics.median(rare_times)
     steward_part = dict(n=1, runs_in_store=n, median_s=median, first_s=first, times_s=times,
-                        cold_process_s=cold_process, seconds=median, ops_per_s=1 / median,
-                        returned=len(out), populate_s=populate_s, db_mb=db_mb, query_plan=plan, sql=sql)
-    notes = [f"store populated by bulk SQL inserts into runs, run_params, latest_metrics and run_metrics "
+                        cold_process_s=cold_process, seconds=max(median, rare_median), ops_per_s=1 / median,
+                        returned=len(out), populate_s=populate_s, db_mb=db_mb, query_plan=plan, sql=sql,
+                        rare_filter=RARE_FILTER, rare_median_s=rare_median, rare_returned=len(rare_out))
+    notes = [f"store populated by bulk SQL inserts into runs (with their summaries), run_params, latest_metrics and run_metrics "
              f"({populate_s:.0f} s, not timed); the audit trail was NOT filled (search does not read it); "
              f"no ANALYZE was run (a store made through the API has none either)",
              f"median of {reps} repetitions; cold: first query in this process after dropping pooled "
              f"connections {fmt_s(first)}, first query in a fresh process (store open + schema check + "
              f"search) {fmt_s(cold_process)}; OS file cache warm in both",
+             f"worst case '{RARE_FILTER}' ({len(rare_out)} of {n:,} runs match, every run is visited): "
+             f"{fmt_s(rare_median)} median of 3; the goal is judged on the slower of the two",
              "SQLite plan: " + " | ".join(plan)]
     return result("5", f"Steward alone: search '{SEARCH_FILTER}' over {n:,} runs", "searches", 1.0, None,
                   steward_part, notes, kind="seconds")
@@ -472,7 +482,9 @@ def cell_steward(r: dict) -> str:
     if "median_s" not in part:
         return fmt_rate(part["ops_per_s"])
     text = f"{fmt_s(part['median_s'])} median"
-    return text + (f" (cold {fmt_s(part['first_s'])})" if r["id"] == "5" else "")
+    if r["id"] == "5":
+        text += f" (cold {fmt_s(part['first_s'])}; worst {fmt_s(part['rare_median_s'])})"
+    return text
 
 
 def table(results: list[dict]) -> str:
