@@ -34,3 +34,18 @@ def test_missing_sqlite_store_is_not_created_when_reading(tmp_path) -> None:  # 
     with pytest.raises(NotFound, match="steward init"):
         Store.open(f"sqlite:///{path}", actor="tester", create=False)
     assert not path.exists()
+
+
+def test_migrations_downgrade_and_upgrade_again(store: Store, store_url: str) -> None:
+    from alembic import command
+
+    with store.engine.begin() as conn:
+        command.downgrade(migrate._config(conn), "base")
+    assert store_revision(store_url) is None
+    with store.engine.connect() as conn:
+        assert sa.inspect(conn).get_table_names() == ["alembic_version"]
+    assert upgrade_store(store_url) == (None, migrate.head_revision())
+    reopened = Store.open(store_url, actor="tester")
+    reopened.projects.register("p", {})
+    assert reopened.audit.verify().ok
+    reopened.close()
