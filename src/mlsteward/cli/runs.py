@@ -10,10 +10,17 @@ from rich.table import Table
 from mlsteward.cli.common import JSON, open_workspace
 from mlsteward.cli.output import console, duration, number, print_json, when
 from mlsteward.store.filters import FILTER_HELP
+from mlsteward.store.runs import RunRecord
 from mlsteward.tracking.compare import compare_runs
 
 app = typer.Typer(help="Tracked runs: list with a filter, show one, compare several.",
                   no_args_is_help=True)
+
+class RunDetail(RunRecord):
+    """A run with the dataset versions it used: what `runs show --json` prints."""
+
+    datasets: list[dict[str, str]]
+
 
 STATUS_STYLE = {"running": "cyan", "finished": "green", "failed": "red", "killed": "yellow"}
 
@@ -47,9 +54,12 @@ def list_(
 @app.command()
 def show(run: str = typer.Argument(..., help="Run id or a unique prefix of it."), json_: bool = JSON) -> None:
     """Everything recorded for one run."""
-    record = open_workspace().store.runs.get(run)
+    store = open_workspace().store
+    record = store.runs.get(run)
+    datasets = store.datasets.runs_of(record.id)
     if json_:
-        print_json(record)
+        print_json(RunDetail(**record.model_dump(), datasets=[{"dataset": ref, "role": role}
+                                                              for ref, role in datasets]))
         return
     console.print(f"[bold]{record.experiment} / {record.name}[/]  {record.id}")
     git = record.environment.get("git") or {}
@@ -70,6 +80,8 @@ def show(run: str = typer.Argument(..., help="Run id or a unique prefix of it.")
             for key in sorted(values):
                 table.add_row(key, fmt(values[key]))
             console.print(table)
+    if datasets:
+        console.print("datasets  " + ", ".join(f"{ref} ({role})" for ref, role in datasets))
     if record.artifacts:
         table = Table(title="artifacts", title_justify="left", box=None, header_style="bold")
         for col in ("path", "size", "digest"):

@@ -116,6 +116,61 @@ run_artifacts = sa.Table(
     sa.Column("logged_at_ms", sa.BigInteger, nullable=False),
 )
 
+# A version of a named dataset: a table stored as one Parquet snapshot, or a folder stored as a
+# manifest of files. ``digest`` is the content's address: the same content under the same name is
+# the same version.
+dataset_versions = sa.Table(
+    "dataset_versions",
+    metadata,
+    sa.Column("id", sa.Integer, primary_key=True, autoincrement=True),
+    sa.Column("name", sa.String(200), nullable=False),
+    sa.Column("version", sa.Integer, nullable=False),
+    sa.Column("kind", sa.String(20), nullable=False),
+    sa.Column("digest", sa.String(100), nullable=False),
+    sa.Column("format", sa.String(20), nullable=False),
+    sa.Column("rows", sa.BigInteger, nullable=False),
+    sa.Column("columns", sa.Integer, nullable=False),
+    sa.Column("column_types", sa.JSON, nullable=False),
+    sa.Column("size_bytes", sa.BigInteger, nullable=False),
+    sa.Column("source", sa.Text, nullable=False),
+    sa.Column("owner", sa.String(200), nullable=False),
+    sa.Column("description", sa.Text, nullable=False),
+    sa.Column("transformation", sa.Text, nullable=False),
+    sa.Column("created_by", sa.String(200), nullable=False),
+    sa.Column("created_at_ms", sa.BigInteger, nullable=False),
+    sa.UniqueConstraint("name", "version"),
+    sa.UniqueConstraint("name", "digest"),
+)
+
+dataset_parents = sa.Table(
+    "dataset_parents",
+    metadata,
+    sa.Column("child_id", sa.Integer, sa.ForeignKey("dataset_versions.id"), primary_key=True),
+    sa.Column("parent_id", sa.Integer, sa.ForeignKey("dataset_versions.id"), primary_key=True),
+    sa.Index(None, "parent_id"),
+)
+
+# Which dataset versions a run used (role: input, train, validation, test, output, …).
+run_datasets = sa.Table(
+    "run_datasets",
+    metadata,
+    sa.Column("run_id", sa.String(32), sa.ForeignKey("runs.id"), primary_key=True),
+    sa.Column("dataset_version_id", sa.Integer, sa.ForeignKey("dataset_versions.id"), primary_key=True),
+    sa.Column("role", sa.String(40), nullable=False),
+    sa.Index(None, "dataset_version_id"),
+)
+
+# What a local file hashed to, keyed by path, size and modification time, so unchanged files of a
+# folder dataset are not hashed again on re-add.
+file_hashes = sa.Table(
+    "file_hashes",
+    metadata,
+    sa.Column("path", sa.String(1000), primary_key=True),
+    sa.Column("size", sa.BigInteger, nullable=False),
+    sa.Column("mtime_ns", sa.BigInteger, nullable=False),
+    sa.Column("digest", sa.String(100), nullable=False),
+)
+
 audit_events = sa.Table(
     "audit_events",
     metadata,

@@ -19,6 +19,7 @@ from sqlalchemy.engine import URL
 from mlsteward.errors import NotFound, StoreOutdated, StoreUnavailable
 from mlsteward.store import migrate
 from mlsteward.store.audit import AuditStore, AuditWriter
+from mlsteward.store.datasets import DatasetStore
 from mlsteward.store.engine import create_engine, normalise_url, redacted
 from mlsteward.store.projects import ProjectStore
 from mlsteward.store.runs import RunStore
@@ -97,6 +98,10 @@ class Store:
     @cached_property
     def projects(self) -> ProjectStore:
         return ProjectStore(self)
+
+    @cached_property
+    def datasets(self) -> DatasetStore:
+        return DatasetStore(self)
 
     @cached_property
     def audit(self) -> AuditStore:

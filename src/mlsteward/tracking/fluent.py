@@ -15,6 +15,7 @@ from collections.abc import Mapping
 from pathlib import Path
 
 from mlsteward.errors import InvalidInput
+from mlsteward.store.datasets import DatasetVersion
 from mlsteward.store.runs import ArtifactEntry, RunRecord
 from mlsteward.tracking.environment import capture_environment
 from mlsteward.tracking.flusher import get_flusher
@@ -135,6 +136,32 @@ def search_runs(filter: str | None = None, *, experiment: str | None = None,  # 
                 limit: int = 100) -> list[RunRecord]:
     """Runs matching a filter such as ``metrics.roc_auc > 0.8 and params.model = 'lgbm'``."""
     return _current_workspace().store.runs.search(filter, experiment=experiment, limit=limit)
+
+
+def log_dataset(data: object, name: str, *, owner: str = "", description: str = "",
+                parents: list[str] | tuple[str, ...] = (), transformation: str = "", role: str = "input",
+                ) -> DatasetVersion:
+    """Register a dataset version (a pandas / polars / Arrow frame, or a path to a CSV or Parquet
+    file or a folder); identical content returns the existing version. Inside a run, the run
+    records that it used the version (with ``role``)."""
+    from mlsteward.lifecycle.datasets import add_dataset
+
+    run = active_run()
+    if run is not None:
+        run.flush()
+    version, _ = add_dataset(_current_workspace(), data, name=name, owner=owner, description=description,
+                             parents=parents, transformation=transformation,
+                             run_id=run.id if run else None, role=role)
+    return version
+
+
+def load_dataset(ref: str, role: str = "input"):  # noqa: ANN201 - pandas.DataFrame
+    """The table of ``name``, ``name@latest`` or ``name@3`` as a pandas DataFrame. Inside a run,
+    the run records that it used this exact version (with ``role``)."""
+    from mlsteward.lifecycle.datasets import load_dataset as load
+
+    run = active_run()
+    return load(_current_workspace(), ref, run_id=run.id if run else None, role=role)
 
 
 def _pop(run: Run) -> None:

@@ -1,0 +1,129 @@
+"""``steward data``: versioned datasets — add, list, show, lineage."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import typer
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
+from rich.table import Table
+from rich.tree import Tree
+
+from mlsteward.cli.common import JSON, open_workspace
+from mlsteward.cli.output import console, print_json, when
+
+app = typer.Typer(help="Versioned datasets: tables and folders of files, with lineage.", no_args_is_help=True)
+
+
+@app.command()
+def add(
+    path: Path = typer.Argument(..., help="A CSV or Parquet file, or a folder of files."),
+    name: str = typer.Option(..., "--name", "-n", help="The dataset's name, e.g. customers."),
+    owner: str = typer.Option("", "--owner", help="Who owns it (default: you)."),
+    description: str = typer.Option("", "--description", "-d", help="What it holds."),
+    parent: list[str] = typer.Option([], "--parent", "-p", help="NAME@VERSION it was made from (repeatable)."),
+    transformation: str = typer.Option("", "--transformation", "-t", help="How it was made from its parents."),
+    encoding: str = typer.Option("utf-8", "--encoding", help="Text encoding of a CSV file."),
+    json_: bool = JSON,
+) -> None:
+    """Register a file or folder as a new version (identical content returns the existing one)."""
+    from mlsteward.lifecycle.datasets import add_dataset
+
+    workspace = open_workspace(create=True)
+    with Progress(TextColumn("hashing files"), BarColumn(), MofNCompleteColumn(), TimeRemainingColumn(),
+                  console=console, transient=True, disable=json_ or not path.is_dir()) as bar:
+        task = bar.add_task("files", total=None)
+        version, created = add_dataset(
+            workspace, path, name=name, owner=owner, description=description, parents=parent,
+            transformation=transformation, encoding=encoding,
+            progress=lambda done, total: bar.update(task, completed=done, total=total))
+    if json_:
+        print_json(version)
+        return
+    what = f"{version.rows:,} files" if version.kind == "folder" else f"{version.rows:,} rows x {version.columns} columns"
+    verb = "Registered" if created else "Unchanged: identical content is already"
+    console.print(f"{verb} [bold]{version.ref}[/] ({what}, {version.size_bytes:,} bytes, {version.digest[:19]}).")
+
+
+@app.command("list")
+def list_(
+    name: str | None = typer.Argument(None, help="Show every version of this dataset."),
+    json_: bool = JSON,
+) -> None:
+    """The latest version of every dataset, or every version of one."""
+    versions = open_workspace().store.datasets.list(name)
+    if json_:
+        print_json(versions)
+        return
+    if not versions:
+        console.print("No datasets yet: `steward data add PATH --name NAME` registers one.")
+        return
+    table = Table(box=None, header_style="bold")
+    for col in ("dataset", "kind", "rows", "columns", "size", "created (UTC)", "by", "parents"):
+        table.add_column(col, no_wrap=col != "parents")
+    for v in versions:
+        table.add_row(v.ref, v.kind, f"{v.rows:,}", str(v.columns), f"{v.size_bytes:,}", when(v.created_at_ms, False),
+                      v.created_by, ", ".join(v.parents))
+    console.print(table)
+
+
+@app.command()
+def show(ref: str = typer.Argument(..., help="NAME, NAME@latest or NAME@VERSION."), json_: bool = JSON) -> None:
+    """One version: its schema (or files), source, owner and lineage."""
+    workspace = open_workspace()
+    version = workspace.store.datasets.get(ref)
+    if json_:
+        print_json(version)
+        return
+    console.print(f"[bold]{version.ref}[/]  {version.kind}, {version.rows:,} "
+                  f"{'files' if version.kind == 'folder' else 'rows'}, {version.size_bytes:,} bytes")
+    console.print(f"digest {version.digest}\nsource {version.source}\nowner {version.owner}  created "
+                  f"{when(version.created_at_ms)} by {version.created_by}", highlight=False)
+    if version.description:
+        console.print(version.description)
+    if version.parents:
+        console.print(f"made from {', '.join(version.parents)}"
+                      + (f": {version.transformation}" if version.transformation else ""))
+    if version.kind == "table":
+        table = Table(title="columns", title_justify="left", box=None, header_style="bold")
+        table.add_column("name")
+        table.add_column("type")
+        for column in version.column_types:
+            table.add_row(column["name"], column["type"])
+        console.print(table)
+    else:
+        from mlsteward.lifecycle.datasets import folder_manifest
+
+        files = folder_manifest(workspace, version.ref)
+        for entry in files[:20]:
+            console.print(f"  {entry['path']}  ({entry['size']:,} bytes)", highlight=False)
+        if len(files) > 20:
+            console.print(f"  … and {len(files) - 20:,} more (--json lists them all)")
+
+
+@app.command()
+def lineage(ref: str = typer.Argument(..., help="NAME@VERSION"), json_: bool = JSON) -> None:
+    """Where a version came from, what was made from it, and which runs used it."""
+    result = open_workspace().store.datasets.lineage(ref)
+    if json_:
+        print_json(result)
+        return
+    for title, edges, key in (("made from", result.ancestors, "parent"), ("used to make", result.descendants, "child")):
+        tree = Tree(f"[bold]{result.dataset}[/] {title}")
+        children = {}
+        for edge in edges:
+            children.setdefault(edge.child if key == "parent" else edge.parent, []).append(edge)
+        _grow(tree, result.dataset, children, key, set())
+        console.print(tree if edges else f"[bold]{result.dataset}[/] {title}: nothing recorded")
+    if result.runs:
+        console.print("used by runs: " + ", ".join(f"{r['experiment']}/{r['name']} ({r['run_id'][:8]}, {r['role']})"
+                                                   for r in result.runs))
+
+
+def _grow(node: Tree, ref: str, children: dict, key: str, seen: set) -> None:  # noqa: ANN001
+    for edge in children.get(ref, []):
+        nxt = getattr(edge, key)
+        branch = node.add(nxt + (f"  [dim]{edge.transformation}[/]" if edge.transformation else ""))
+        if nxt not in seen:
+            seen.add(nxt)
+            _grow(branch, nxt, children, key, seen)

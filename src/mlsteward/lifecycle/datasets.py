@@ -1,0 +1,208 @@
+"""Register datasets: a CSV / Parquet file or a data frame as a Parquet snapshot, a folder of files
+as a manifest. Everything is validated and stored content-addressed before one transaction records
+the version, so bad input leaves nothing half-registered."""
+
+from __future__ import annotations
+
+import io
+import json
+import os
+import tempfile
+from collections.abc import Callable
+from pathlib import Path
+
+import pyarrow as pa
+import pyarrow.parquet as pq
+
+from mlsteward.errors import InvalidInput
+from mlsteward.store.datasets import DatasetVersion, NewDatasetVersion, check_name
+from mlsteward.workspace import Workspace
+
+Progress = Callable[[int, int], None]
+TABLE_SUFFIXES = {".csv": "csv", ".tsv": "csv", ".txt": "csv", ".parquet": "parquet", ".pq": "parquet"}
+
+
+def add_dataset(workspace: Workspace, data: object, *, name: str, owner: str = "", description: str = "",
+                parents: list[str] | tuple[str, ...] = (), transformation: str = "", run_id: str | None = None,
+                role: str = "input", encoding: str = "utf-8", progress: Progress | None = None,
+                ) -> tuple[DatasetVersion, bool]:
+    """Register ``data`` (a path to a CSV / Parquet file or a folder, or a pandas / polars / Arrow
+    frame) as a version of ``name``; identical content returns the existing version.
+    Returns (version, created)."""
+    check_name(name)
+    store = workspace.store
+    for ref in parents:
+        store.datasets.get(ref)  # an unknown parent fails before anything is stored
+    if isinstance(data, (str, os.PathLike)):
+        path = Path(data).expanduser()
+        if path.is_dir():
+            new = _folder_version(workspace, path, progress)
+        else:
+            new = _file_version(workspace, path, encoding)
+    else:
+        new = _frame_version(workspace, data)
+    new.name, new.owner, new.description = name, owner or store.actor, description
+    new.parents, new.transformation = list(parents), transformation
+    return store.datasets.register(new, run_id=run_id, role=role)
+
+
+def load_dataset(workspace: Workspace, ref: str, *, run_id: str | None = None,
+                 role: str = "input"):  # noqa: ANN201 - pandas.DataFrame
+    """The table of a dataset version as a pandas DataFrame (hash-verified); with ``run_id``, the
+    run records that it used this version."""
+    datasets = workspace.store.datasets
+    version = datasets.link_run(run_id, ref, role) if run_id else datasets.get(ref)
+    if version.kind != "table":
+        raise InvalidInput(f"{version.ref} is a folder of files, not a table: use folder_manifest() "
+                           "or `steward data show` to see its files")
+    table = pq.read_table(io.BytesIO(workspace.artifacts.get_bytes(version.digest)))
+    return table.to_pandas()
+
+
+def folder_manifest(workspace: Workspace, ref: str) -> list[dict]:
+    """The files of a folder dataset version: relative path, size and digest of each."""
+    version = workspace.store.datasets.get(ref)
+    if version.kind != "folder":
+        raise InvalidInput(f"{version.ref} is a table, not a folder: use load_dataset()")
+    return json.loads(workspace.artifacts.get_bytes(version.digest))["files"]
+
+
+# -- tables ------------------------------------------------------------------------------------
+def _file_version(workspace: Workspace, path: Path, encoding: str) -> NewDatasetVersion:
+    if not path.exists():
+        raise InvalidInput(f"cannot add {path}: no such file or folder")
+    kind = TABLE_SUFFIXES.get(path.suffix.lower())
+    if kind is None:
+        raise InvalidInput(f"cannot add {path}: expected a .csv or .parquet file (or a folder); "
+                           f"got {path.suffix or 'no suffix'!r}")
+    if path.stat().st_size == 0:
+        raise InvalidInput(f"cannot add {path}: the file is empty")
+    if kind == "parquet":
+        try:
+            schema = pq.read_schema(path)
+            rows = pq.read_metadata(path).num_rows
+        except (pa.ArrowException, OSError) as exc:
+            raise InvalidInput(f"cannot read {path} as Parquet: {exc}. Check the file is complete and "
+                               "really Parquet") from exc
+        _check_columns(path, schema.names, rows)
+        ref = workspace.artifacts.put_file(path)  # already Parquet: stored byte for byte
+        return _table_version(schema, rows, ref.digest, ref.size, "parquet", str(path.resolve()))
+    return _snapshot(workspace, _read_csv(path, encoding), "csv", str(path.resolve()))
+
+
+def _read_csv(path: Path, encoding: str) -> pa.Table:
+    from pyarrow import csv
+
+    delimiter = "\t" if path.suffix.lower() == ".tsv" else ","
+    try:
+        table = csv.read_csv(path, read_options=csv.ReadOptions(encoding=encoding),
+                             parse_options=csv.ParseOptions(delimiter=delimiter))
+    except (pa.ArrowInvalid, UnicodeDecodeError, LookupError) as exc:
+        text = str(exc).strip().splitlines()[0]
+        if "UTF8" in text or "utf-8" in text.lower() or isinstance(exc, UnicodeDecodeError):
+            hint = (f"the file is not valid {encoding}: pass the right encoding "
+                    "(e.g. --encoding latin-1), or re-save it as UTF-8")
+        elif "Expected" in text and "columns" in text:
+            hint = "a row has a different number of fields than the header: fix or quote that row"
+        else:
+            hint = "check the delimiter, quoting and header"
+        raise InvalidInput(f"cannot read {path} as CSV: {text}; {hint}") from exc
+    # pyarrow types text that is not valid in the encoding as binary instead of failing
+    undecodable = [f.name for f in table.schema if pa.types.is_binary(f.type) or pa.types.is_large_binary(f.type)]
+    if undecodable:
+        raise InvalidInput(f"cannot read {path} as CSV: column(s) {', '.join(map(repr, undecodable))} are not "
+                           f"valid {encoding}: pass the right encoding (e.g. --encoding latin-1), or re-save "
+                           "the file as UTF-8")
+    return table
+
+
+def _frame_version(workspace: Workspace, data: object) -> NewDatasetVersion:
+    kind, table = _to_arrow(data)
+    return _snapshot(workspace, table, kind, f"<{kind} data frame>")
+
+
+def _to_arrow(data: object) -> tuple[str, pa.Table]:
+    if isinstance(data, pa.Table):
+        return "arrow", data
+    module = type(data).__module__.split(".")[0]
+    if module == "pandas":
+        try:
+            return "pandas", pa.Table.from_pandas(data, preserve_index=False)
+        except (pa.ArrowException, TypeError, ValueError) as exc:
+            raise InvalidInput(f"cannot store this data frame: {exc}. Columns must hold one type each "
+                               "(convert mixed object columns with .astype(str))") from exc
+    if module == "polars":
+        return "polars", data.to_arrow()
+    raise InvalidInput(f"cannot register a {type(data).__name__}: give a path to a CSV or Parquet file or "
+                       "a folder, or a pandas, polars or Arrow data frame")
+
+
+def _snapshot(workspace: Workspace, table: pa.Table, fmt: str, source: str) -> NewDatasetVersion:
+    """Write the table as a deterministic Parquet file and store it content-addressed."""
+    _check_columns(source, table.column_names, table.num_rows)
+    handle, tmp = tempfile.mkstemp(prefix="steward-snapshot-", suffix=".parquet")
+    os.close(handle)
+    try:
+        pq.write_table(table, tmp, compression="zstd")
+        ref = workspace.artifacts.put_file(tmp)
+    finally:
+        os.unlink(tmp)
+    return _table_version(table.schema, table.num_rows, ref.digest, ref.size, fmt, source)
+
+
+def _check_columns(source: object, names: list[str], rows: int) -> None:
+    if not names:
+        raise InvalidInput(f"cannot add {source}: it has no columns")
+    duplicated = sorted({n for n in names if names.count(n) > 1})
+    if duplicated:
+        raise InvalidInput(f"cannot add {source}: duplicate column names {', '.join(map(repr, duplicated))}; "
+                           "rename them so each column has its own name")
+    if rows == 0:
+        raise InvalidInput(f"cannot add {source}: it has a header but no rows")
+
+
+def _table_version(schema: pa.Schema, rows: int, digest: str, size: int, fmt: str, source: str
+                   ) -> NewDatasetVersion:
+    return NewDatasetVersion(
+        name="", kind="table", digest=digest, format=fmt, rows=rows, columns=len(schema.names),
+        column_types=[{"name": f.name, "type": str(f.type)} for f in schema], size_bytes=size, source=source)
+
+
+# -- folders -----------------------------------------------------------------------------------
+def _folder_version(workspace: Workspace, root: Path, progress: Progress | None) -> NewDatasetVersion:
+    """A manifest of every file below ``root`` (hidden files and folders skipped), each file stored
+    once; files whose path, size and modification time match the cache are not read again."""
+    root = root.resolve()
+    files = sorted(_walk(root))
+    if not files:
+        raise InvalidInput(f"cannot add folder {root}: it holds no files")
+    datasets, artifacts = workspace.store.datasets, workspace.artifacts
+    cached = datasets.cached_digests([str(p) for p, _ in files])
+    entries, fresh = [], []
+    for done, (path, stat) in enumerate(files, 1):
+        hit = cached.get(str(path))
+        if hit and hit[:2] == (stat.st_size, stat.st_mtime_ns) and artifacts.exists(hit[2]):
+            digest = hit[2]
+        else:
+            digest = artifacts.put_file(path).digest
+            fresh.append({"path": str(path), "size": stat.st_size, "mtime_ns": stat.st_mtime_ns, "digest": digest})
+        entries.append({"path": path.relative_to(root).as_posix(), "size": stat.st_size, "digest": digest})
+        if progress:
+            progress(done, len(files))
+    datasets.remember_digests(fresh)
+    manifest = json.dumps({"files": entries}, sort_keys=True, separators=(",", ":")).encode()
+    ref = artifacts.put_bytes(manifest)
+    return NewDatasetVersion(name="", kind="folder", digest=ref.digest, format="folder", rows=len(entries),
+                             columns=0, column_types=[], size_bytes=sum(e["size"] for e in entries),
+                             source=str(root))
+
+
+def _walk(root: Path):  # noqa: ANN202 - yields (absolute path, stat)
+    with os.scandir(root) as it:
+        for entry in it:
+            if entry.name.startswith("."):
+                continue
+            if entry.is_dir(follow_symlinks=False):
+                yield from _walk(Path(entry.path))
+            elif entry.is_file():
+                yield Path(entry.path).resolve(), entry.stat()
