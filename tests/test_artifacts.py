@@ -159,12 +159,33 @@ def test_dedup_stores_once_and_does_not_rewrite(backend, tmp_path):
     ref3 = backend.store.put_stream(io.BytesIO(data))
     assert ref1 == ref2 == ref3
     assert backend.objects() == [backend.key(ref1.digest)]
-    # The existing object is left untouched by a second put: tamper with it, put again,
-    # and the tampered bytes are still there.
-    backend.overwrite(ref1.digest, b"tampered")
+    # An existing object of the right size is left untouched by a second put: tamper with it
+    # (same length), put again, and the tampered bytes are still there.
+    backend.overwrite(ref1.digest, b"X" * len(data))
     assert backend.store.put_bytes(data) == ref1
     with pytest.raises(ArtifactCorrupted):
         backend.store.get_bytes(ref1.digest)
+
+
+def test_torn_object_of_the_wrong_size_is_rewritten(tmp_path):
+    store = ArtifactStore(str(tmp_path / "store"))
+    data = os.urandom(10_000)
+    ref = store.put_bytes(data)
+    Path(ref.uri[len("file://"):]).write_bytes(data[:100])  # what a power cut can leave
+    assert store.put_bytes(data) == ref
+    assert store.get_bytes(ref.digest) == data
+
+
+def test_put_files_stores_a_batch(tmp_path):
+    store = ArtifactStore(str(tmp_path / "store"))
+    paths = []
+    for i in range(5):
+        paths.append(tmp_path / f"f{i}")
+        paths[-1].write_bytes(b"%d" % (i % 3))
+    refs = store.put_files(paths)
+    assert [r.digest for r in refs] == ["sha256:" + hashlib.sha256(b"%d" % (i % 3)).hexdigest() for i in range(5)]
+    assert len(list((tmp_path / "store" / "sha256").rglob("*/*"))) == 3
+    assert not list((tmp_path / "store" / "tmp").iterdir())
 
 
 def test_digest_matches_independent_hashlib(backend):

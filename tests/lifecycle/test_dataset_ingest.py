@@ -75,8 +75,8 @@ def test_folder_manifest_and_unchanged_files_are_not_read_again(workspace: Works
     assert workspace.artifacts.get_bytes(manifest[1]["digest"]) == b"dog"
 
     reads = []
-    original = workspace.artifacts.put_file
-    monkeypatch.setattr(workspace.artifacts, "put_file", lambda p: reads.append(p.name) or original(p))
+    original = workspace.artifacts.put_files
+    monkeypatch.setattr(workspace.artifacts, "put_files", lambda ps: reads.extend(p.name for p in ps) or original(ps))
     again, created = add_dataset(workspace, folder, name="pets")
     assert not created and again.ref == "pets@1" and reads == []  # nothing re-hashed
     (folder / "dog.jpg").write_bytes(b"dog 2")

@@ -178,17 +178,22 @@ def _folder_version(workspace: Workspace, root: Path, progress: Progress | None)
         raise InvalidInput(f"cannot add folder {root}: it holds no files")
     datasets, artifacts = workspace.store.datasets, workspace.artifacts
     cached = datasets.cached_digests([str(p) for p, _ in files])
-    entries, fresh = [], []
-    for done, (path, stat) in enumerate(files, 1):
+    digests: dict[Path, str] = {}
+    for path, stat in files:
         hit = cached.get(str(path))
         if hit and hit[:2] == (stat.st_size, stat.st_mtime_ns) and artifacts.exists(hit[2]):
-            digest = hit[2]
-        else:
-            digest = artifacts.put_file(path).digest
-            fresh.append({"path": str(path), "size": stat.st_size, "mtime_ns": stat.st_mtime_ns, "digest": digest})
-        entries.append({"path": path.relative_to(root).as_posix(), "size": stat.st_size, "digest": digest})
+            digests[path] = hit[2]
+    changed = [(p, s) for p, s in files if p not in digests]
+    fresh = []
+    for start in range(0, len(changed), 1000):  # stored in batches, one sync each
+        batch = changed[start:start + 1000]
+        for (path, stat), ref in zip(batch, artifacts.put_files([p for p, _ in batch]), strict=True):
+            digests[path] = ref.digest
+            fresh.append({"path": str(path), "size": stat.st_size, "mtime_ns": stat.st_mtime_ns,
+                          "digest": ref.digest})
         if progress:
-            progress(done, len(files))
+            progress(len(files) - len(changed) + start + len(batch), len(files))
+    entries = [{"path": p.relative_to(root).as_posix(), "size": s.st_size, "digest": digests[p]} for p, s in files]
     datasets.remember_digests(fresh)
     manifest = json.dumps({"files": entries}, sort_keys=True, separators=(",", ":")).encode()
     ref = artifacts.put_bytes(manifest)
