@@ -41,8 +41,8 @@ def add_dataset(workspace: Workspace, data: object, *, name: str, owner: str = "
             new = _file_version(workspace, path, encoding)
     else:
         new = _frame_version(workspace, data)
-    new.name, new.owner, new.description = name, owner or store.actor, description
-    new.parents, new.transformation = list(parents), transformation
+    new = new.model_copy(update={"name": name, "owner": owner or store.actor, "description": description,
+                                 "parents": list(parents), "transformation": transformation})
     return store.datasets.register(new, run_id=run_id, role=role)
 
 

@@ -4,7 +4,6 @@ the datasets runs used, and the cache of file hashes for folder datasets."""
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Literal
 
 import sqlalchemy as sa
@@ -24,10 +23,10 @@ _LAST_VERSION = sa.select(sa.func.max(dataset_versions.c.version)).where(
     dataset_versions.c.name == sa.bindparam("name"))
 
 
-class DatasetVersion(BaseModel):
-    id: int
+class NewDatasetVersion(BaseModel):
+    """What ingestion computed about a version; the store adds its number and who made it."""
+
     name: str
-    version: int
     kind: Literal["table", "folder"]
     digest: str
     format: str
@@ -35,13 +34,18 @@ class DatasetVersion(BaseModel):
     columns: int
     column_types: list[dict]
     size_bytes: int
-    source: str
-    owner: str
-    description: str
-    transformation: str
+    source: str = ""
+    owner: str = ""
+    description: str = ""
+    transformation: str = ""
+    parents: list[str] = []
+
+
+class DatasetVersion(NewDatasetVersion):
+    id: int
+    version: int
     created_by: str
     created_at_ms: int
-    parents: list[str] = []
 
     @property
     def ref(self) -> str:
@@ -59,25 +63,6 @@ class DatasetLineage(BaseModel):
     ancestors: list[LineageEdge]
     descendants: list[LineageEdge]
     runs: list[dict]
-
-
-@dataclass
-class NewDatasetVersion:
-    """What ingestion computed; the store assigns the version number."""
-
-    name: str
-    kind: Literal["table", "folder"]
-    digest: str
-    format: str
-    rows: int
-    columns: int
-    column_types: list[dict]
-    size_bytes: int
-    source: str = ""
-    owner: str = ""
-    description: str = ""
-    transformation: str = ""
-    parents: list[str] = field(default_factory=list)
 
 
 def check_name(name: str) -> str:
@@ -114,9 +99,8 @@ class DatasetStore:
             if created:
                 parent_ids = [self._id(conn, ref) for ref in new.parents]
                 version = (conn.scalar(_LAST_VERSION, {"name": new.name}) or 0) + 1
-                values = {k: v for k, v in vars(new).items() if k != "parents"}
                 dataset_id = conn.execute(dataset_versions.insert().values(
-                    **values, version=version, created_by=self._store.actor, created_at_ms=now_ms())
+                    **new.model_dump(exclude={"parents"}), version=version, created_by=self._store.actor, created_at_ms=now_ms())
                 ).inserted_primary_key[0]
                 if parent_ids:
                     conn.execute(dataset_parents.insert(),
