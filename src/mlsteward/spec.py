@@ -20,6 +20,7 @@ from pydantic import AfterValidator, BaseModel, Field, ValidationError, Validati
 from pydantic.fields import FieldInfo
 
 from mlsteward.errors import InvalidInput, SpecInvalid
+from mlsteward.spec_data import DataSpec
 from mlsteward.spec_gates import (
     GATE_CHECK_KINDS,
     GateCheck,
@@ -175,6 +176,7 @@ class Spec(SpecModel):
     project: Slug = Field(description=f"the project's name: {SLUG_RULE}")
     charter: Charter = Field(description="the charter: problem, decision, prediction_target, KPIs, ...")
     data_sources: list[DataSource] = []
+    data: DataSpec = DataSpec()
     gates: dict[str, list[Annotated[GateCheckItem, AfterValidator(_signoff_roles_held)]]] = {}
     store: StoreConfig | None = None
 

@@ -24,9 +24,12 @@ def add(
     parent: list[str] = typer.Option([], "--parent", "-p", help="NAME@VERSION it was made from (repeatable)."),
     transformation: str = typer.Option("", "--transformation", "-t", help="How it was made from its parents."),
     encoding: str = typer.Option("utf-8", "--encoding", help="Text encoding of a CSV file."),
+    assess: bool = typer.Option(True, "--assess/--no-assess",
+                                help="Profile the table and check quality, PII and leakage (steward.yaml `data:`)."),
     json_: bool = JSON,
 ) -> None:
-    """Register a file or folder as a new version (identical content returns the existing one)."""
+    """Register a file or folder as a new version (identical content returns the existing one),
+    then assess a table: profile, quality SLAs, PII tags and leakage review, recorded as evidence."""
     from mlsteward.lifecycle.datasets import add_dataset
 
     workspace = open_workspace(create=True)
@@ -37,12 +40,77 @@ def add(
             workspace, path, name=name, owner=owner, description=description, parents=parent,
             transformation=transformation, encoding=encoding,
             progress=lambda done, total: bar.update(task, completed=done, total=total))
+    assessment = _assess(workspace, version.ref) if assess and version.kind == "table" else None
     if json_:
-        print_json(version)
+        print_json({"dataset": version, "assessment": assessment})
         return
     what = f"{version.rows:,} files" if version.kind == "folder" else f"{version.rows:,} rows x {version.columns} columns"
     verb = "Registered" if created else "Unchanged: identical content is already"
     console.print(f"{verb} [bold]{version.ref}[/] ({what}, {version.size_bytes:,} bytes, {version.digest[:19]}).")
+    if assessment:
+        _print_assessment(assessment)
+
+
+@app.command("assess")
+def assess_(ref: str = typer.Argument(..., help="NAME, NAME@latest or NAME@VERSION of a table."),
+            json_: bool = JSON) -> None:
+    """Profile a version and check its quality SLAs, PII and leakage again (recorded as evidence)."""
+    assessment = _assess(open_workspace(), ref)
+    if json_:
+        print_json(assessment)
+    else:
+        _print_assessment(assessment)
+
+
+@app.command()
+def split(
+    ref: str = typer.Argument(..., help="NAME@VERSION of a table."),
+    strategy: str = typer.Option("stratified", "--strategy", "-s",
+                                 help="random, stratified (by the target), grouped or time."),
+    fractions: tuple[float, float, float] = typer.Option((0.7, 0.15, 0.15), "--fractions",
+                                                         help="train, validation and test shares (validation may be 0)."),
+    seed: int = typer.Option(0, "--seed", help="Seed of the random split."),
+    stratify_by: str | None = typer.Option(None, "--stratify-by", help="Column to stratify by (default: the target)."),
+    group_by: str | None = typer.Option(None, "--group-by", help="Column whose groups never cross parts."),
+    time_column: str | None = typer.Option(None, "--time-column", help="Column to split by time (default: data.time_column)."),
+    json_: bool = JSON,
+) -> None:
+    """Split a version into train / validation / test versions, recorded with their lineage."""
+    from mlsteward.data.splits import SplitConfig
+    from mlsteward.lifecycle.splits import split_and_register
+    from mlsteward.spec import load_spec
+
+    workspace = open_workspace()
+    spec = load_spec(workspace.settings.spec_path) if workspace.settings.spec_path else None
+    target = spec.data.target if spec else None
+    if strategy == "time" and time_column is None and spec:
+        time_column = spec.data.time_column
+    config = SplitConfig(strategy=strategy, fractions=fractions, seed=seed, group_by=group_by,
+                         stratify_by=stratify_by, time_column=time_column)
+    result = split_and_register(workspace, ref, config, target=target)
+    if json_:
+        print_json(result)
+        return
+    table = Table(title=f"{result.source} split ({strategy}, seed {seed})", title_justify="left", box=None,
+                  header_style="bold")
+    for col in ("part", "version", "rows", "share"):
+        table.add_column(col)
+    for part, summary in result.summary.parts.items():
+        table.add_row(part, result.parts[part], f"{summary.rows:,}", f"{summary.share:.1%}")
+    console.print(table)
+    for note in result.summary.notes:
+        console.print(f"[dim]{note}[/]")
+
+
+@app.command()
+def clear(
+    dataset: str = typer.Argument(..., help="The dataset's name."),
+    column: str = typer.Argument(..., help="The column flagged for leakage."),
+    reason: str = typer.Option(..., "--reason", "-r", help="Why the column does not leak the target."),
+) -> None:
+    """Release a leakage-flagged column from quarantine, with a reason (audited)."""
+    clearance = open_workspace().store.evidence.clear_column(dataset, column, reason)
+    console.print(f"Cleared {clearance.dataset}.{clearance.column} ({clearance.reason}), by {clearance.cleared_by}.")
 
 
 @app.command("list")
@@ -118,6 +186,44 @@ def lineage(ref: str = typer.Argument(..., help="NAME@VERSION"), json_: bool = J
     if result.runs:
         console.print("used by runs: " + ", ".join(f"{r['experiment']}/{r['name']} ({r['run_id'][:8]}, {r['role']})"
                                                    for r in result.runs))
+
+
+def _assess(workspace, ref: str):  # noqa: ANN001, ANN202 - Workspace -> DataAssessment
+    from mlsteward.lifecycle.data_stage import assess_dataset
+    from mlsteward.spec import load_spec
+    from mlsteward.spec_data import DataSpec
+
+    spec_path = workspace.settings.spec_path
+    spec = load_spec(spec_path) if spec_path else None
+    return assess_dataset(workspace, ref, spec.data if spec else DataSpec(),
+                          project=spec.project if spec else None)
+
+
+def _print_assessment(a) -> None:  # noqa: ANN001 - DataAssessment
+    if a.quality.checks:
+        table = Table(title="quality SLAs", title_justify="left", box=None, header_style="bold")
+        for col in ("check", "required", "observed", "result"):
+            table.add_column(col)
+        for c in a.quality.checks:
+            result = {True: "[green]met", False: "[red]FAILED", None: "[yellow]not checked"}[c.passed]
+            observed = "-" if c.observed is None else f"{c.observed:,.4g}"
+            table.add_row(c.name, c.required, observed, result + (f" [dim]{c.note}" if c.note else ""))
+        console.print(table)
+    else:
+        console.print("quality SLAs: none set (steward.yaml `data.quality`)")
+    console.print("PII: " + (", ".join(f"{col} ({', '.join(d)})" for col, d in a.pii.items()) or "none found"))
+    if a.sensitive_attributes:
+        console.print("sensitive attributes (kept for fairness audits): " + ", ".join(a.sensitive_attributes))
+    if a.target is None:
+        console.print("leakage: not reviewed (set data.target in steward.yaml)")
+    elif not a.leakage:
+        console.print(f"leakage: no column predicts {a.target!r} suspiciously well")
+    for f in a.leakage:
+        state = f"[green]cleared[/] ({f.reason})" if f.cleared else "[red]quarantined[/]"
+        console.print(f"leakage: {f.column} {state}: {'; '.join(f.evidence)}", highlight=False)
+    if a.quarantined:
+        console.print("Release a column with `steward data clear NAME COLUMN --reason ...` once you are "
+                      "sure it is known at prediction time.")
 
 
 def _grow(node: Tree, ref: str, children: dict, key: str, seen: set) -> None:  # noqa: ANN001

@@ -82,13 +82,14 @@ def status(json_: bool = JSON) -> None:
         print_json(board)
         return
     table = Table(title=f"{board.project} — lifecycle", title_justify="left", header_style="bold")
-    for col in ("#", "stage", "status", "updated (UTC)", "by", "note"):
-        table.add_column(col)
+    for col in ("#", "stage", "status", "updated (UTC)", "by"):
+        table.add_column(col, no_wrap=True)
+    table.add_column("note")
     for record in board.stages:
         marker = " ◀" if record.stage == board.current_stage else ""
         table.add_row(str(record.stage.number), record.stage.label + marker,
                       f"[{STATUS_STYLE[record.status]}]{record.status.value}",
-                      when(record.updated_at_ms), record.updated_by, record.note or "")
+                      when(record.updated_at_ms, seconds=False), record.updated_by, record.note or "")
     console.print(table)
 
 

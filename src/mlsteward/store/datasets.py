@@ -84,6 +84,19 @@ def parse_ref(ref: str) -> tuple[str, int | None]:
     return name, int(version)
 
 
+def version_id(conn: sa.Connection, ref: str) -> int:
+    """The row id of a dataset version reference (NAME, NAME@latest, NAME@3)."""
+    name, version = parse_ref(ref)
+    dv = dataset_versions
+    query = sa.select(dv.c.id).where(dv.c.name == name)
+    query = query.where(dv.c.version == version) if version else query.order_by(dv.c.version.desc()).limit(1)
+    found = conn.scalar(query)
+    if found is None:
+        what = f"version {version} of dataset {name!r}" if version else f"dataset {name!r}"
+        raise NotFound(f"no {what}: `steward data list` shows the datasets and their versions")
+    return found
+
+
 class DatasetStore:
     def __init__(self, store: Store) -> None:
         self._store = store
@@ -97,7 +110,7 @@ class DatasetStore:
             row = conn.execute(_BY_NAME_DIGEST, {"name": new.name, "digest": new.digest}).one_or_none()
             created = row is None
             if created:
-                parent_ids = [self._id(conn, ref) for ref in new.parents]
+                parent_ids = [version_id(conn, ref) for ref in new.parents]
                 version = (conn.scalar(_LAST_VERSION, {"name": new.name}) or 0) + 1
                 dataset_id = conn.execute(dataset_versions.insert().values(
                     **new.model_dump(exclude={"parents"}), version=version, created_by=self._store.actor, created_at_ms=now_ms())
@@ -116,14 +129,14 @@ class DatasetStore:
     def link_run(self, run_id: str, ref: str, role: str = "input") -> DatasetVersion:
         """Record that a run used a dataset version (in the given role)."""
         with self._store.write() as tx:
-            dataset_id = self._id(tx.conn, ref)
+            dataset_id = version_id(tx.conn, ref)
             version = self._load(tx.conn, dataset_id)
             self._link(tx, run_id, dataset_id, version.ref, role)
         return version
 
     def get(self, ref: str) -> DatasetVersion:
         with self._store.read() as conn:
-            return self._load(conn, self._id(conn, ref))
+            return self._load(conn, version_id(conn, ref))
 
     def list(self, name: str | None = None) -> list[DatasetVersion]:
         """Every version of ``name`` (newest first), or the latest version of every dataset."""
@@ -142,7 +155,7 @@ class DatasetStore:
         """Every ancestor and descendant of a version with the transformation on each edge, and the
         runs that used it."""
         with self._store.read() as conn:
-            start = self._id(conn, ref)
+            start = version_id(conn, ref)
             ancestors = self._walk(conn, start, up=True)
             descendants = self._walk(conn, start, up=False)
             used = conn.execute(sa.select(run_datasets.c.run_id, run_datasets.c.role, runs.c.name, runs.c.experiment)
@@ -188,18 +201,6 @@ class DatasetStore:
         upsert(tx.conn, run_datasets, [{"run_id": run_id, "dataset_version_id": dataset_id, "role": role}],
                ("run_id", "dataset_version_id"), ("role",))
         tx.audit.append("run.dataset_used", "run", run_id, dataset=ref, role=role)
-
-    @staticmethod
-    def _id(conn: sa.Connection, ref: str) -> int:
-        name, version = parse_ref(ref)
-        dv = dataset_versions
-        query = sa.select(dv.c.id).where(dv.c.name == name)
-        query = query.where(dv.c.version == version) if version else query.order_by(dv.c.version.desc()).limit(1)
-        found = conn.scalar(query)
-        if found is None:
-            what = f"version {version} of dataset {name!r}" if version else f"dataset {name!r}"
-            raise NotFound(f"no {what}: `steward data list` shows the datasets and their versions")
-        return found
 
     @staticmethod
     def _load(conn: sa.Connection, dataset_id: int) -> DatasetVersion:

@@ -160,6 +160,32 @@ run_datasets = sa.Table(
     sa.Index(None, "dataset_version_id"),
 )
 
+# What the data stage found in a version: one row per kind (profile, quality, pii, leakage,
+# contract, report), its full result stored as an artifact, and whether it passed.
+dataset_evidence = sa.Table(
+    "dataset_evidence",
+    metadata,
+    sa.Column("dataset_version_id", sa.Integer, sa.ForeignKey("dataset_versions.id"), primary_key=True),
+    sa.Column("kind", sa.String(40), primary_key=True),
+    sa.Column("digest", sa.String(100), nullable=False),
+    sa.Column("passed", sa.Boolean, nullable=True),
+    sa.Column("summary", sa.JSON, nullable=False),
+    sa.Column("created_by", sa.String(200), nullable=False),
+    sa.Column("created_at_ms", sa.BigInteger, nullable=False),
+)
+
+# Columns a person cleared of a leakage flag, with the reason (flagged columns are quarantined
+# until cleared).
+column_clearances = sa.Table(
+    "column_clearances",
+    metadata,
+    sa.Column("dataset", sa.String(200), primary_key=True),
+    sa.Column("column", sa.String(500), primary_key=True),
+    sa.Column("reason", sa.Text, nullable=False),
+    sa.Column("cleared_by", sa.String(200), nullable=False),
+    sa.Column("cleared_at_ms", sa.BigInteger, nullable=False),
+)
+
 # What a local file hashed to, keyed by path, size and modification time, so unchanged files of a
 # folder dataset are not hashed again on re-add.
 file_hashes = sa.Table(

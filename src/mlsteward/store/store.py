@@ -20,6 +20,7 @@ from mlsteward.errors import NotFound, StoreOutdated, StoreUnavailable
 from mlsteward.store import migrate
 from mlsteward.store.audit import AuditStore, AuditWriter
 from mlsteward.store.datasets import DatasetStore
+from mlsteward.store.evidence import EvidenceStore
 from mlsteward.store.engine import create_engine, normalise_url, redacted
 from mlsteward.store.projects import ProjectStore
 from mlsteward.store.runs import RunStore
@@ -102,6 +103,10 @@ class Store:
     @cached_property
     def datasets(self) -> DatasetStore:
         return DatasetStore(self)
+
+    @cached_property
+    def evidence(self) -> EvidenceStore:
+        return EvidenceStore(self)
 
     @cached_property
     def audit(self) -> AuditStore:

@@ -1,0 +1,77 @@
+"""The data stage on the bundled real dataset: evidence recorded, leaks quarantined and cleared."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from mlsteward.datasets import gss_wages_with_target
+from mlsteward.errors import InvalidInput
+from mlsteward.lifecycle.data_stage import assess_dataset
+from mlsteward.lifecycle.datasets import add_dataset
+from mlsteward.settings import Settings
+from mlsteward.spec_data import DataSpec
+from mlsteward.stages import StageStatus
+from mlsteward.workspace import Workspace
+
+SPEC = DataSpec(target="high_income", time_column="year", sensitive_attributes=["gender", "age"],
+                quality={"min_completeness": 0.95, "max_duplicate_rate": 0.001, "min_rows": 1000})
+
+
+@pytest.fixture(scope="module")
+def gss():  # noqa: ANN201
+    df = gss_wages_with_target()
+    df["income_copy"] = df["high_income"]  # a planted leak
+    df["email"] = [f"person{i}@example.org" for i in range(len(df))]  # planted PII
+    return df
+
+
+@pytest.fixture
+def workspace(tmp_path) -> Workspace:  # noqa: ANN001
+    ws = Workspace(Settings(project_root=tmp_path, spec_path=None, store_url=f"sqlite:///{tmp_path / 's.db'}",
+                            artifacts_url=str(tmp_path / "artifacts")))
+    yield ws
+    ws.store.close()
+
+
+def test_assessment_on_real_data_is_recorded_as_evidence(workspace: Workspace, gss) -> None:  # noqa: ANN001
+    workspace.store.projects.register("demo", {})
+    version, _ = add_dataset(workspace, gss, name="gss")
+    result = assess_dataset(workspace, version.ref, SPEC, project="demo")
+    assert (result.rows, result.columns) == gss.shape
+    checks = {c.name: c for c in result.quality.checks}
+    assert checks["completeness"].observed == pytest.approx(gss.notna().to_numpy().mean())
+    assert checks["duplicate_rate"].observed == pytest.approx(gss.duplicated().mean())
+    assert checks["completeness"].passed and checks["min_rows"].passed
+    assert result.pii == {"email": ["email"]}
+    assert [(f.column, f.cleared) for f in result.leakage] == [("income_copy", False)]
+    assert result.quarantined == ["income_copy"]
+
+    evidence = workspace.store.evidence.of(version.ref)
+    assert set(evidence) == {"profile", "quality", "pii", "leakage"}
+    assert evidence["leakage"].passed is False
+    assert evidence["leakage"].summary == {"income_copy": ["target_copy", "target_proxy"]}
+    assert evidence["quality"].passed is False and evidence["quality"].summary["duplicate_rate"] is False
+    stored = json.loads(workspace.artifacts.get_bytes(evidence["profile"].digest))
+    assert stored["rows"] == len(gss)
+    data_stage = workspace.store.projects.stages("demo")[2]
+    assert data_stage.status == StageStatus.IN_PROGRESS and "1 column(s) quarantined" in data_stage.note
+
+
+def test_clearing_a_column_is_audited_and_releases_it(workspace: Workspace, gss) -> None:  # noqa: ANN001
+    version, _ = add_dataset(workspace, gss[["year", "age", "gender", "high_income", "income_copy"]], name="gss")
+    with pytest.raises(InvalidInput, match="needs a reason"):
+        workspace.store.evidence.clear_column("gss", "income_copy", " ")
+    workspace.store.evidence.clear_column("gss", "income_copy", "recorded before the outcome, checked with the owner")
+    result = assess_dataset(workspace, version.ref, SPEC)
+    assert result.quarantined == [] and result.leakage[0].reason.startswith("recorded before")
+    event = workspace.store.audit.list(action="dataset.column_cleared")[0]
+    assert event.details == {"column": "income_copy", "reason": "recorded before the outcome, checked with the owner"}
+
+
+def test_a_target_the_data_lacks_is_named_and_nothing_is_recorded(workspace: Workspace, gss) -> None:  # noqa: ANN001
+    version, _ = add_dataset(workspace, gss[["year", "age"]], name="gss")
+    with pytest.raises(InvalidInput, match="data.target names column 'high_income'.*its columns: year, age"):
+        assess_dataset(workspace, version.ref, SPEC)
+    assert workspace.store.evidence.of(version.ref) == {}
