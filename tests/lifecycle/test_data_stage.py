@@ -16,7 +16,7 @@ from mlsteward.stages import StageStatus
 from mlsteward.workspace import Workspace
 
 SPEC = DataSpec(target="high_income", time_column="year", sensitive_attributes=["gender", "age"],
-                quality={"min_completeness": 0.95, "max_duplicate_rate": 0.001, "min_rows": 1000})
+                quality={"min_completeness": 0.95, "max_duplicate_rate": 0.001, "min_rows": 1000, "max_rows": 10_000})
 
 
 @pytest.fixture(scope="module")
@@ -43,7 +43,8 @@ def test_assessment_on_real_data_is_recorded_as_evidence(workspace: Workspace, g
     checks = {c.name: c for c in result.quality.checks}
     assert checks["completeness"].observed == pytest.approx(gss.notna().to_numpy().mean())
     assert checks["duplicate_rate"].observed == pytest.approx(gss.duplicated().mean())
-    assert checks["completeness"].passed and checks["min_rows"].passed
+    assert checks["completeness"].passed and checks["min_rows"].passed and checks["duplicate_rate"].passed
+    assert checks["max_rows"].passed is False and checks["max_rows"].observed == len(gss)
     assert result.pii == {"email": ["email"]}
     assert [(f.column, f.cleared) for f in result.leakage] == [("income_copy", False)]
     assert result.quarantined == ["income_copy"]
@@ -52,7 +53,7 @@ def test_assessment_on_real_data_is_recorded_as_evidence(workspace: Workspace, g
     assert set(evidence) == {"profile", "quality", "pii", "leakage"}
     assert evidence["leakage"].passed is False
     assert evidence["leakage"].summary == {"income_copy": ["target_copy", "target_proxy"]}
-    assert evidence["quality"].passed is False and evidence["quality"].summary["duplicate_rate"] is False
+    assert evidence["quality"].passed is False and evidence["quality"].summary["max_rows"] is False
     stored = json.loads(workspace.artifacts.get_bytes(evidence["profile"].digest))
     assert stored["rows"] == len(gss)
     data_stage = workspace.store.projects.stages("demo")[2]
@@ -70,8 +71,17 @@ def test_clearing_a_column_is_audited_and_releases_it(workspace: Workspace, gss)
     assert event.details == {"column": "income_copy", "reason": "recorded before the outcome, checked with the owner"}
 
 
-def test_a_target_the_data_lacks_is_named_and_nothing_is_recorded(workspace: Workspace, gss) -> None:  # noqa: ANN001
+def test_columns_the_version_lacks_are_left_out_with_a_note(workspace: Workspace, gss) -> None:  # noqa: ANN001
+    version, _ = add_dataset(workspace, gss[["year", "age"]], name="lookup")
+    result = assess_dataset(workspace, version.ref, SPEC)
+    assert result.target is None and result.leakage == [] and result.sensitive_attributes == ["age"]
+    assert result.notes == ["steward.yaml data.target 'high_income' is not a column of lookup@1: left out",
+                            "sensitive attributes not in lookup@1: gender"]
+
+
+def test_an_explicit_target_the_data_lacks_is_named_and_nothing_is_recorded(workspace: Workspace,  # noqa: ANN001
+                                                                          gss) -> None:
     version, _ = add_dataset(workspace, gss[["year", "age"]], name="gss")
-    with pytest.raises(InvalidInput, match="data.target names column 'high_income'.*its columns: year, age"):
-        assess_dataset(workspace, version.ref, SPEC)
+    with pytest.raises(InvalidInput, match="target column 'incme' is not in gss@1 \\(its columns: year, age\\)"):
+        assess_dataset(workspace, version.ref, SPEC, target="incme")
     assert workspace.store.evidence.of(version.ref) == {}

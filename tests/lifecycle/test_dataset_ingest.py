@@ -143,7 +143,11 @@ def test_cli_data_commands(tmp_path, monkeypatch: pytest.MonkeyPatch) -> None:  
     FRAME.to_csv(tmp_path / "people.csv", index=False)
     added = runner.invoke(app, ["data", "add", "people.csv", "--name", "people", "--json"])
     assert added.exit_code == 0, added.output
-    assert json.loads(added.output)["rows"] == 3
+    body = json.loads(added.output)
+    assert body["dataset"]["rows"] == 3
+    checks = {c["name"]: c["passed"] for c in body["assessment"]["quality"]["checks"]}  # the template's SLAs
+    assert checks == {"completeness": False, "duplicate_rate": True, "min_rows": False, "freshness": None}
+    assert "data.target 'churned_30d' is not a column of people@1" in body["assessment"]["notes"][0]
     assert "Unchanged" in runner.invoke(app, ["data", "add", "people.csv", "-n", "people"]).output
     FRAME.head(2).to_csv(tmp_path / "two.csv", index=False)
     derived = runner.invoke(app, ["data", "add", "two.csv", "-n", "two", "-p", "people@1", "-t", "head(2)"])

@@ -53,9 +53,10 @@ def add(
 
 @app.command("assess")
 def assess_(ref: str = typer.Argument(..., help="NAME, NAME@latest or NAME@VERSION of a table."),
+            target: str | None = typer.Option(None, "--target", help="The target column (default: data.target)."),
             json_: bool = JSON) -> None:
     """Profile a version and check its quality SLAs, PII and leakage again (recorded as evidence)."""
-    assessment = _assess(open_workspace(), ref)
+    assessment = _assess(open_workspace(), ref, target)
     if json_:
         print_json(assessment)
     else:
@@ -188,18 +189,20 @@ def lineage(ref: str = typer.Argument(..., help="NAME@VERSION"), json_: bool = J
                                                    for r in result.runs))
 
 
-def _assess(workspace, ref: str):  # noqa: ANN001, ANN202 - Workspace -> DataAssessment
+def _assess(workspace, ref: str, target: str | None = None):  # noqa: ANN001, ANN202 - -> DataAssessment
     from mlsteward.lifecycle.data_stage import assess_dataset
     from mlsteward.spec import load_spec
     from mlsteward.spec_data import DataSpec
 
     spec_path = workspace.settings.spec_path
     spec = load_spec(spec_path) if spec_path else None
-    return assess_dataset(workspace, ref, spec.data if spec else DataSpec(),
+    return assess_dataset(workspace, ref, spec.data if spec else DataSpec(), target=target,
                           project=spec.project if spec else None)
 
 
 def _print_assessment(a) -> None:  # noqa: ANN001 - DataAssessment
+    for note in a.notes:
+        console.print(f"[yellow]note:[/] {note}", highlight=False)
     if a.quality.checks:
         table = Table(title="quality SLAs", title_justify="left", box=None, header_style="bold")
         for col in ("check", "required", "observed", "result"):

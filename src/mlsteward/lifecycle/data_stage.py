@@ -37,6 +37,7 @@ class DataAssessment(BaseModel):
     sensitive_attributes: list[str]
     leakage: list[LeakageFinding]
     evidence: dict[str, str]
+    notes: list[str] = []
 
     @property
     def quarantined(self) -> list[str]:
@@ -44,16 +45,21 @@ class DataAssessment(BaseModel):
         return [f.column for f in self.leakage if not f.cleared]
 
 
-def assess_dataset(workspace: Workspace, ref: str, spec: DataSpec, *, project: str | None = None
-                   ) -> DataAssessment:
-    """Compute and record the data-stage evidence of a table version."""
+def assess_dataset(workspace: Workspace, ref: str, spec: DataSpec, *, target: str | None = None,
+                   project: str | None = None) -> DataAssessment:
+    """Compute and record the data-stage evidence of a table version.
+
+    ``target`` overrides ``spec.target`` and must be a column. Columns steward.yaml names that this
+    version lacks (a lookup table has no target) are left out, with a note saying so.
+    """
     version = workspace.store.datasets.get(ref)
     df = load_dataset(workspace, version.ref)
-    target = spec.target if spec.target else None
-    _require_columns(version.ref, df.columns, {"data.target": target, "data.time_column": spec.time_column,
-                                               "data.prediction_time_column": spec.prediction_time_column,
-                                               **{f"data.sensitive_attributes[{i}]": c
-                                                  for i, c in enumerate(spec.sensitive_attributes)}})
+    if target is not None and target not in df.columns:
+        raise InvalidInput(f"target column {target!r} is not in {version.ref} (its columns: "
+                           f"{', '.join(map(str, list(df.columns)[:30]))}); name one of them")
+    spec, notes = _present_columns(spec.model_copy(update={"target": target or spec.target}), df.columns,
+                                   version.ref)
+    target = spec.target
     profile = profile_dataset(df, target=target)
     quality = check_quality(profile, spec.quality, time_column=spec.time_column)
     pii = detect_pii(df)
@@ -73,18 +79,25 @@ def assess_dataset(workspace: Workspace, ref: str, spec: DataSpec, *, project: s
                 for column, kinds in (leakage.flagged().items() if leakage else [])]
     assessment = DataAssessment(dataset=version.ref, rows=profile.rows, columns=profile.columns, target=target,
                                 quality=quality, pii=pii.tagged(), sensitive_attributes=spec.sensitive_attributes,
-                                leakage=findings, evidence={e.kind: e.digest for e in evidence})
+                                leakage=findings, evidence={e.kind: e.digest for e in evidence}, notes=notes)
     if project:
         _update_board(workspace, project, assessment)
     return assessment
 
 
-def _require_columns(ref: str, present, named: dict[str, str | None]) -> None:  # noqa: ANN001
-    columns = list(present)
-    for key, column in named.items():
-        if column is not None and column not in columns:
-            raise InvalidInput(f"steward.yaml {key} names column {column!r}, which {ref} does not have "
-                               f"(its columns: {', '.join(map(str, columns[:30]))}); fix steward.yaml or the data")
+def _present_columns(spec: DataSpec, columns, ref: str) -> tuple[DataSpec, list[str]]:  # noqa: ANN001
+    """The spec without the columns ``ref`` lacks, and a note for each one left out."""
+    present, notes, update = set(map(str, columns)), [], {}
+    for key in ("target", "time_column", "prediction_time_column"):
+        column = getattr(spec, key)
+        if column is not None and column not in present:
+            update[key] = None
+            notes.append(f"steward.yaml data.{key} {column!r} is not a column of {ref}: left out")
+    kept = [c for c in spec.sensitive_attributes if c in present]
+    if len(kept) < len(spec.sensitive_attributes):
+        missing = sorted(set(spec.sensitive_attributes) - set(kept))
+        notes.append(f"sensitive attributes not in {ref}: {', '.join(missing)}")
+    return spec.model_copy(update={**update, "sensitive_attributes": kept}), notes
 
 
 def _summary(kind: str, result) -> dict:  # noqa: ANN001 - the small part kept in the evidence row
