@@ -64,6 +64,52 @@ def assess_(ref: str = typer.Argument(..., help="NAME, NAME@latest or NAME@VERSI
 
 
 @app.command()
+def check(
+    data: str = typer.Argument(..., help="A CSV or Parquet file, or NAME@VERSION, to check."),
+    against: str = typer.Option(..., "--against", "-a", help="NAME@VERSION whose contract and distribution to check against."),
+    encoding: str = typer.Option("utf-8", "--encoding", help="Text encoding of a CSV file."),
+    json_: bool = JSON,
+) -> None:
+    """Check new data against a version's contract and for drift; exits 1 if either fails."""
+    from mlsteward.lifecycle.data_check import check_against
+
+    result = check_against(open_workspace(), data, against, encoding=encoding)
+    if json_:
+        print_json(result)
+    else:
+        _print_check(result)
+    if not result.passed:
+        raise typer.Exit(1)
+
+
+def _print_check(result) -> None:  # noqa: ANN001 - DataCheck
+    problems = result.contract.problems()
+    verdict = "[green]holds[/]" if result.contract.passed else f"[red]broken[/] ({len(problems)} problems)"
+    console.print(f"contract of {result.against}: {verdict} on {result.data}")
+    if problems:
+        table = Table(box=None, header_style="bold")
+        for col in ("column", "problem", "detail"):
+            table.add_column(col)
+        for p in problems:
+            table.add_row(str(p.column or ""), p.kind, p.detail)
+        console.print(table)
+    drift = result.drift
+    share = "-" if drift.drifted_share is None else f"{drift.drifted_share:.0%}"
+    console.print(f"drift: {drift.drifted_count} of {drift.tested_count} columns drifted ({share}): "
+                  + ("[red]the dataset drifted[/]" if drift.drifted else "[green]no dataset drift[/]"))
+    table = Table(box=None, header_style="bold")
+    for col in ("column", "test", "statistic", "p-value", "threshold", "drifted"):
+        table.add_column(col)
+    for c in drift.columns:
+        p_value = "-" if c.p_value is None else f"{c.p_value:.3g}"
+        table.add_row(c.column or "", c.test, f"{c.statistic:.4g}", p_value, f"{c.threshold:g}",
+                      "[red]yes" if c.drifted else "no")
+    console.print(table)
+    for skipped in drift.skipped:
+        console.print(f"[dim]skipped {skipped.column}: {skipped.reason}[/]")
+
+
+@app.command()
 def split(
     ref: str = typer.Argument(..., help="NAME@VERSION of a table."),
     strategy: str = typer.Option("stratified", "--strategy", "-s",
@@ -101,6 +147,29 @@ def split(
     console.print(table)
     for note in result.summary.notes:
         console.print(f"[dim]{note}[/]")
+
+
+@app.command()
+def mask(
+    ref: str = typer.Argument(..., help="NAME@VERSION of a table."),
+    method: str = typer.Option("hash", "--method", "-m", help="hash (salted sha256: joins still work) or drop."),
+    salt: str | None = typer.Option(None, "--salt", envvar="STEWARD_MASK_SALT",
+                                    help="Secret salt for hashing (or STEWARD_MASK_SALT); keep it out of git."),
+    column: list[str] = typer.Option([], "--column", "-c", help="Also mask this column (repeatable)."),
+    json_: bool = JSON,
+) -> None:
+    """Write a derived version with PII columns hashed or dropped (sensitive attributes are kept)."""
+    from mlsteward.lifecycle.masking import mask_dataset
+    from mlsteward.spec import load_spec
+
+    workspace = open_workspace()
+    spec = load_spec(workspace.settings.spec_path) if workspace.settings.spec_path else None
+    keep = spec.data.sensitive_attributes if spec else []
+    version = mask_dataset(workspace, ref, method=method, salt=salt, keep=keep, extra_columns=column)
+    if json_:
+        print_json(version)
+        return
+    console.print(f"Registered [bold]{version.ref}[/] made from {ref}: {version.transformation}.")
 
 
 @app.command()

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from pydantic import BaseModel
 
+from mlsteward.data.contract import infer_contract
 from mlsteward.data.leakage import review_leakage
 from mlsteward.data.pii import detect_pii
 from mlsteward.data.profile import profile_dataset
@@ -65,11 +66,14 @@ def assess_dataset(workspace: Workspace, ref: str, spec: DataSpec, *, target: st
     pii = detect_pii(df)
     leakage = (review_leakage(df, target, prediction_time_column=spec.prediction_time_column)
                if target else None)
+    contract = infer_contract(df, name=version.name)
     results = {"profile": (profile, None), "quality": (quality, quality.passed), "pii": (pii, None)}
     if leakage is not None:
         results["leakage"] = (leakage, not leakage.flags)
     evidence = [Evidence(kind=kind, digest=workspace.artifacts.put_bytes(result.model_dump_json().encode()).digest,
                          passed=passed, summary=_summary(kind, result)) for kind, (result, passed) in results.items()]
+    evidence.append(Evidence(kind="contract", digest=workspace.artifacts.put_bytes(contract.to_yaml().encode()).digest,
+                             passed=None, summary={"columns": len(contract.columns), "format": "yaml"}))
     workspace.store.evidence.record(version.ref, evidence)
 
     cleared = workspace.store.evidence.clearances(version.name)

@@ -68,16 +68,35 @@ def folder_manifest(workspace: Workspace, ref: str) -> list[dict]:
 
 
 # -- tables ------------------------------------------------------------------------------------
-def _file_version(workspace: Workspace, path: Path, encoding: str) -> NewDatasetVersion:
+def read_table(path: Path, encoding: str = "utf-8") -> pa.Table:
+    """A CSV or Parquet file as an Arrow table, with the same checks and messages as ``add``."""
+    path = Path(path).expanduser()
+    _check_file(path)
+    if TABLE_SUFFIXES[path.suffix.lower()] == "parquet":
+        try:
+            table = pq.read_table(path)
+        except (pa.ArrowException, OSError) as exc:
+            raise InvalidInput(f"cannot read {path} as Parquet: {exc}. Check the file is complete and "
+                               "really Parquet") from exc
+    else:
+        table = _read_csv(path, encoding)
+    _check_columns(path, table.column_names, table.num_rows)
+    return table
+
+
+def _check_file(path: Path) -> None:
     if not path.exists():
         raise InvalidInput(f"cannot add {path}: no such file or folder")
-    kind = TABLE_SUFFIXES.get(path.suffix.lower())
-    if kind is None:
+    if path.suffix.lower() not in TABLE_SUFFIXES:
         raise InvalidInput(f"cannot add {path}: expected a .csv or .parquet file (or a folder); "
                            f"got {path.suffix or 'no suffix'!r}")
     if path.stat().st_size == 0:
         raise InvalidInput(f"cannot add {path}: the file is empty")
-    if kind == "parquet":
+
+
+def _file_version(workspace: Workspace, path: Path, encoding: str) -> NewDatasetVersion:
+    _check_file(path)
+    if TABLE_SUFFIXES[path.suffix.lower()] == "parquet":
         try:
             schema = pq.read_schema(path)
             rows = pq.read_metadata(path).num_rows
