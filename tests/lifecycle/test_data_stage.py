@@ -50,7 +50,7 @@ def test_assessment_on_real_data_is_recorded_as_evidence(workspace: Workspace, g
     assert result.quarantined == ["income_copy"]
 
     evidence = workspace.store.evidence.of(version.ref)
-    assert set(evidence) == {"profile", "quality", "pii", "leakage"}
+    assert set(evidence) == {"profile", "quality", "pii", "leakage", "contract"}
     assert evidence["leakage"].passed is False
     assert evidence["leakage"].summary == {"income_copy": ["target_copy", "target_proxy"]}
     assert evidence["quality"].passed is False and evidence["quality"].summary["max_rows"] is False
