@@ -116,7 +116,7 @@ def test_other_bad_input(workspace: Workspace, tmp_path) -> None:  # noqa: ANN00
     cases = {
         "missing": (tmp_path / "nope.csv", "no such file"),
         "parquet": (tmp_path / "broken.parquet", "cannot read .* as Parquet"),
-        "suffix": (tmp_path / "data.xlsx", "expected a .csv or .parquet"),
+        "suffix": (tmp_path / "data.xlsx", "expected a .csv \\(or .csv.gz\\) or .parquet"),
         "empty folder": (tmp_path / "empty", "holds no files"),
     }
     (tmp_path / "broken.parquet").write_bytes(b"PAR1 not really")
@@ -164,3 +164,23 @@ def test_cli_data_commands(tmp_path, monkeypatch: pytest.MonkeyPatch) -> None:  
     ragged.write_text("a,b\n1,2\n3,4,5\n")
     bad = runner.invoke(app, ["data", "add", "ragged.csv", "-n", "ragged"])
     assert bad.exit_code == 2 and "ragged.csv" in bad.output and "Traceback" not in bad.output
+
+
+def test_compressed_csv(workspace: Workspace, tmp_path) -> None:  # noqa: ANN001
+    path = tmp_path / "people.csv.gz"
+    FRAME.to_csv(path, index=False)  # gzip, from the suffix
+    version, _ = add_dataset(workspace, path, name="people")
+    assert version.format == "csv" and version.rows == 3
+    pd.testing.assert_frame_equal(load_dataset(workspace, version.ref), FRAME, check_dtype=False)
+
+
+def test_cli_example_writes_the_bundled_data(tmp_path) -> None:  # noqa: ANN001
+    from typer.testing import CliRunner
+
+    from mlsteward.cli.main import app
+    from mlsteward.datasets import gss_wages_with_target
+
+    result = CliRunner().invoke(app, ["data", "example", str(tmp_path / "gss.csv")])
+    assert result.exit_code == 0, result.output
+    written = pd.read_csv(tmp_path / "gss.csv")
+    assert written.shape == gss_wages_with_target().shape and written["high_income"].sum() == 15_511

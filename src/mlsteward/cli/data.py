@@ -183,6 +183,17 @@ def clear(
     console.print(f"Cleared {clearance.dataset}.{clearance.column} ({clearance.reason}), by {clearance.cleared_by}.")
 
 
+@app.command()
+def example(path: Path = typer.Argument(Path("gss_wages.csv"), help="Where to write the CSV.")) -> None:
+    """Write the bundled real dataset (GSS wages 1974-2018, target high_income) to a CSV to try things on."""
+    from mlsteward.datasets import GSS_WAGES_DESCRIPTION, gss_wages_with_target
+
+    df = gss_wages_with_target()
+    df.to_csv(path, index=False)
+    console.print(f"Wrote {path} ({len(df):,} rows x {df.shape[1]} columns): {GSS_WAGES_DESCRIPTION}\n"
+                  f"Try: steward data add {path} --name gss   (with data.target: high_income in steward.yaml)")
+
+
 @app.command("list")
 def list_(
     name: str | None = typer.Argument(None, help="Show every version of this dataset."),

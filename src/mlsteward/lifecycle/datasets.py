@@ -20,6 +20,15 @@ from mlsteward.workspace import Workspace
 
 Progress = Callable[[int, int], None]
 TABLE_SUFFIXES = {".csv": "csv", ".tsv": "csv", ".txt": "csv", ".parquet": "parquet", ".pq": "parquet"}
+COMPRESSED = (".gz", ".bz2", ".zst")  # a compressed CSV, read as such by pyarrow
+
+
+def table_format(path: Path) -> str | None:
+    """"csv" or "parquet" for a table file (a CSV may be compressed: data.csv.gz), else None."""
+    suffixes = [s.lower() for s in path.suffixes]
+    if len(suffixes) >= 2 and suffixes[-1] in COMPRESSED and TABLE_SUFFIXES.get(suffixes[-2]) == "csv":
+        return "csv"
+    return TABLE_SUFFIXES.get(suffixes[-1]) if suffixes else None
 
 
 def add_dataset(workspace: Workspace, data: object, *, name: str, owner: str = "", description: str = "",
@@ -72,7 +81,7 @@ def read_table(path: Path, encoding: str = "utf-8") -> pa.Table:
     """A CSV or Parquet file as an Arrow table, with the same checks and messages as ``add``."""
     path = Path(path).expanduser()
     _check_file(path)
-    if TABLE_SUFFIXES[path.suffix.lower()] == "parquet":
+    if table_format(path) == "parquet":
         try:
             table = pq.read_table(path)
         except (pa.ArrowException, OSError) as exc:
@@ -87,8 +96,8 @@ def read_table(path: Path, encoding: str = "utf-8") -> pa.Table:
 def _check_file(path: Path) -> None:
     if not path.exists():
         raise InvalidInput(f"cannot add {path}: no such file or folder")
-    if path.suffix.lower() not in TABLE_SUFFIXES:
-        raise InvalidInput(f"cannot add {path}: expected a .csv or .parquet file (or a folder); "
+    if table_format(path) is None:
+        raise InvalidInput(f"cannot add {path}: expected a .csv (or .csv.gz) or .parquet file, or a folder; "
                            f"got {path.suffix or 'no suffix'!r}")
     if path.stat().st_size == 0:
         raise InvalidInput(f"cannot add {path}: the file is empty")
@@ -96,7 +105,7 @@ def _check_file(path: Path) -> None:
 
 def _file_version(workspace: Workspace, path: Path, encoding: str) -> NewDatasetVersion:
     _check_file(path)
-    if TABLE_SUFFIXES[path.suffix.lower()] == "parquet":
+    if table_format(path) == "parquet":
         try:
             schema = pq.read_schema(path)
             rows = pq.read_metadata(path).num_rows
@@ -112,7 +121,7 @@ def _file_version(workspace: Workspace, path: Path, encoding: str) -> NewDataset
 def _read_csv(path: Path, encoding: str) -> pa.Table:
     from pyarrow import csv
 
-    delimiter = "\t" if path.suffix.lower() == ".tsv" else ","
+    delimiter = "\t" if ".tsv" in [s.lower() for s in path.suffixes] else ","
     try:
         table = csv.read_csv(path, read_options=csv.ReadOptions(encoding=encoding),
                              parse_options=csv.ParseOptions(delimiter=delimiter))
