@@ -13,6 +13,8 @@ from importlib.metadata import PackageNotFoundError, version
 from mlsteward.errors import StewardError
 from mlsteward.tracking.fluent import (
     active_run,
+    assess_dataset,
+    check_data,
     end_run,
     flush,
     get_run,
@@ -42,6 +44,8 @@ __all__ = [
     "StewardError",
     "__version__",
     "active_run",
+    "assess_dataset",
+    "check_data",
     "end_run",
     "flush",
     "get_run",

@@ -48,3 +48,19 @@ def test_same_data_holds(workspace: Workspace) -> None:
     add_dataset(workspace, df, name="gss")
     result = check_against(workspace, "gss@1", "gss@1")
     assert result.passed and result.contract.passed and result.drift.drifted_count == 0
+
+
+def test_python_api_assess_and_check(tmp_path) -> None:  # noqa: ANN001
+    import mlsteward
+
+    mlsteward.set_store(f"sqlite:///{tmp_path / 'api.db'}", str(tmp_path / "api-artifacts"))
+    try:
+        df = gss_wages_with_target()
+        mlsteward.log_dataset(df[df.year < 1990], name="old")
+        mlsteward.log_dataset(df[df.year >= 2010], name="recent")
+        assessment = mlsteward.assess_dataset("old@1", target="high_income")
+        assert assessment.target == "high_income" and set(assessment.evidence) >= {"profile", "contract", "leakage"}
+        result = mlsteward.check_data("recent@1", against="old@1")
+        assert not result.passed and result.drift.drifted
+    finally:
+        mlsteward.set_store(None, None)

@@ -164,6 +164,26 @@ def load_dataset(ref: str, role: str = "input"):  # noqa: ANN201 - pandas.DataFr
     return load(_current_workspace(), ref, run_id=run.id if run else None, role=role)
 
 
+def assess_dataset(ref: str, *, target: str | None = None):  # noqa: ANN201 - DataAssessment
+    """Profile a dataset version and check its quality SLAs, PII and leakage (steward.yaml's
+    ``data:`` section), recorded as evidence of the data stage."""
+    from mlsteward.lifecycle.data_stage import assess_dataset as assess
+    from mlsteward.spec import load_spec
+    from mlsteward.spec_data import DataSpec
+
+    workspace = _current_workspace()
+    spec = load_spec(workspace.settings.spec_path) if workspace.settings.spec_path else None
+    return assess(workspace, ref, spec.data if spec else DataSpec(), target=target,
+                  project=spec.project if spec else None)
+
+
+def check_data(data: object, against: str):  # noqa: ANN201 - DataCheck
+    """Check a CSV / Parquet path or a dataset version against a version's contract and for drift."""
+    from mlsteward.lifecycle.data_check import check_against
+
+    return check_against(_current_workspace(), data, against)
+
+
 def _pop(run: Run) -> None:
     stack = _stack()
     if run in stack:
