@@ -409,3 +409,13 @@ def test_sigkill_mid_write_leaves_nothing_visible(kind, tmp_path, request, monke
     ref = store.put_bytes(content)
     assert ref.digest == digest and ref.size == len(content)
     assert store.get_bytes(digest) == content
+
+
+def test_verified_path_checks_the_content_first(tmp_path):
+    store = ArtifactStore(str(tmp_path / "store"))
+    ref = store.put_bytes(b"parquet bytes")
+    path = store.verified_path(ref.digest)
+    assert Path(path).read_bytes() == b"parquet bytes"
+    Path(path).write_bytes(b"parquet bytez")
+    with pytest.raises(ArtifactCorrupted):
+        store.verified_path(ref.digest)

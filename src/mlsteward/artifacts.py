@@ -223,6 +223,16 @@ class ArtifactStore:
             raise NotFound(f"artifact {digest} not found in store {self._uri_root}") from None
         return io.BufferedReader(_VerifyingReader(f, hex_, self._uri(hex_)), CHUNK)
 
+    def verified_path(self, digest: str) -> str | None:
+        """For a local store: the object's file path after its hash was verified by streaming it
+        (so a reader can memory-map it instead of holding a copy); None for remote stores."""
+        if self.fs is not None:
+            return None
+        with self.open(digest) as f:
+            while f.read(8 * CHUNK):
+                pass
+        return self._path(_hex(digest))
+
     def get_bytes(self, digest: str) -> bytes:
         """Return the verified content of the object."""
         with self.open(digest) as f:

@@ -64,8 +64,9 @@ def load_dataset(workspace: Workspace, ref: str, *, run_id: str | None = None,
     if version.kind != "table":
         raise InvalidInput(f"{version.ref} is a folder of files, not a table: use folder_manifest() "
                            "or `steward data show` to see its files")
-    table = pq.read_table(io.BytesIO(workspace.artifacts.get_bytes(version.digest)))
-    return table.to_pandas()
+    path = workspace.artifacts.verified_path(version.digest)
+    source = path if path else io.BytesIO(workspace.artifacts.get_bytes(version.digest))
+    return pq.read_table(source, memory_map=bool(path)).to_pandas()
 
 
 def folder_manifest(workspace: Workspace, ref: str) -> list[dict]:
