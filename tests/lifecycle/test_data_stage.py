@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from pathlib import Path
 
 import pytest
 
@@ -50,7 +51,9 @@ def test_assessment_on_real_data_is_recorded_as_evidence(workspace: Workspace, g
     assert result.quarantined == ["income_copy"]
 
     evidence = workspace.store.evidence.of(version.ref)
-    assert set(evidence) == {"profile", "quality", "pii", "leakage", "contract"}
+    assert set(evidence) == {"profile", "quality", "pii", "leakage", "contract", "report"}
+    assert "income_copy" in workspace.artifacts.get_bytes(evidence["report"].digest).decode()
+    assert Path(result.report_path).read_text() == workspace.artifacts.get_bytes(evidence["report"].digest).decode()
     assert evidence["leakage"].passed is False
     assert evidence["leakage"].summary == {"income_copy": ["target_copy", "target_proxy"]}
     assert evidence["quality"].passed is False and evidence["quality"].summary["max_rows"] is False

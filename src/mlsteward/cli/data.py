@@ -307,6 +307,8 @@ def _print_assessment(a) -> None:  # noqa: ANN001 - DataAssessment
     if a.quarantined:
         console.print("Release a column with `steward data clear NAME COLUMN --reason ...` once you are "
                       "sure it is known at prediction time.")
+    if a.report_path:
+        console.print(f"report: {a.report_path}", highlight=False)
 
 
 def _grow(node: Tree, ref: str, children: dict, key: str, seen: set) -> None:  # noqa: ANN001

@@ -12,10 +12,14 @@ from mlsteward.data.profile import profile_dataset
 from mlsteward.data.quality import QualityResult, check_quality
 from mlsteward.errors import InvalidInput
 from mlsteward.lifecycle.datasets import load_dataset
+from mlsteward.report import render_data_report, write_report
 from mlsteward.spec_data import DataSpec
 from mlsteward.stages import Stage, StageStatus
 from mlsteward.store.evidence import Evidence
 from mlsteward.workspace import Workspace
+
+
+REPORTS_DIR = ".steward/reports"  # beside steward.yaml: the HTML reports, also stored as artifacts
 
 
 class LeakageFinding(BaseModel):
@@ -38,6 +42,7 @@ class DataAssessment(BaseModel):
     sensitive_attributes: list[str]
     leakage: list[LeakageFinding]
     evidence: dict[str, str]
+    report_path: str | None = None
     notes: list[str] = []
 
     @property
@@ -74,16 +79,23 @@ def assess_dataset(workspace: Workspace, ref: str, spec: DataSpec, *, target: st
                          passed=passed, summary=_summary(kind, result)) for kind, (result, passed) in results.items()]
     evidence.append(Evidence(kind="contract", digest=workspace.artifacts.put_bytes(contract.to_yaml().encode()).digest,
                              passed=None, summary={"columns": len(contract.columns), "format": "yaml"}))
-    workspace.store.evidence.record(version.ref, evidence)
-
     cleared = workspace.store.evidence.clearances(version.name)
     findings = [LeakageFinding(column=column, kinds=list(kinds),
                                evidence=[f.evidence for f in leakage.flags if f.column == column],
                                cleared=column in cleared, reason=cleared[column].reason if column in cleared else None)
                 for column, kinds in (leakage.flagged().items() if leakage else [])]
+    html = render_data_report(profile, title=f"{version.ref} — data report", dataset=version.ref, quality=quality,
+                              pii=pii, leakage=leakage, contract=contract,
+                              quarantined=[f.column for f in findings if not f.cleared])
+    evidence.append(Evidence(kind="report", digest=workspace.artifacts.put_bytes(html.encode()).digest,
+                             passed=None, summary={"format": "html"}))
+    workspace.store.evidence.record(version.ref, evidence)
+    report_path = write_report(html, workspace.settings.project_root / REPORTS_DIR / f"{version.ref}-data-report.html")
+
     assessment = DataAssessment(dataset=version.ref, rows=profile.rows, columns=profile.columns, target=target,
                                 quality=quality, pii=pii.tagged(), sensitive_attributes=spec.sensitive_attributes,
-                                leakage=findings, evidence={e.kind: e.digest for e in evidence}, notes=notes)
+                                leakage=findings, evidence={e.kind: e.digest for e in evidence},
+                                report_path=str(report_path), notes=notes)
     if project:
         _update_board(workspace, project, assessment)
     return assessment
