@@ -8,36 +8,28 @@ The tracking API a notebook uses::
         mlsteward.log_metric("loss", 0.3, step=2)
 """
 
+from importlib import import_module
 from importlib.metadata import PackageNotFoundError, version
 
 from mlsteward.errors import StewardError
-from mlsteward.tracking.fluent import (
-    active_run,
-    assess_dataset,
-    check_data,
-    end_run,
-    flush,
-    get_run,
-    load_dataset,
-    log_artifact,
-    log_batch,
-    log_dataset,
-    log_metric,
-    log_metrics,
-    log_param,
-    log_params,
-    search_runs,
-    set_store,
-    set_tag,
-    set_tags,
-    start_run,
-)
-from mlsteward.tracking.run import Run
 
 try:
     __version__ = version("mlsteward")
 except PackageNotFoundError:  # running from a source tree that is not installed
     __version__ = "0.0.0+local"
+
+# The API is imported on first use, so `import mlsteward` and every `steward` command start fast.
+_LAZY = {"Run": "mlsteward.tracking.run"}
+
+
+def __getattr__(name: str):  # noqa: ANN202
+    if name in __all__ and name not in ("StewardError", "__version__"):
+        module = import_module(_LAZY.get(name, "mlsteward.tracking.fluent"))
+        value = getattr(module, name)
+        globals()[name] = value
+        return value
+    raise AttributeError(f"module 'mlsteward' has no attribute {name!r}")
+
 
 __all__ = [
     "Run",

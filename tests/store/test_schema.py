@@ -49,3 +49,9 @@ def test_migrations_downgrade_and_upgrade_again(store: Store, store_url: str) ->
     reopened.projects.register("p", {})
     assert reopened.audit.verify().ok
     reopened.close()
+
+
+def test_head_revision_constant_is_the_newest_migration() -> None:
+    from alembic.script import ScriptDirectory
+
+    assert migrate.head_revision() == ScriptDirectory.from_config(migrate._config()).get_current_head()

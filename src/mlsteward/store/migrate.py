@@ -1,39 +1,44 @@
-"""Schema migrations with Alembic: the revision a store is at, the one this code needs, upgrade."""
+"""Schema migrations with Alembic: the revision a store is at, the one this code needs, upgrade.
+
+Reading the revision is plain SQL and ``HEAD_REVISION`` is a constant (a test keeps it equal to the
+newest migration), so opening a store does not import Alembic; only upgrading does.
+"""
 
 from __future__ import annotations
 
-from functools import lru_cache
 from pathlib import Path
 
 import sqlalchemy as sa
-from alembic import command
-from alembic.config import Config
-from alembic.runtime.migration import MigrationContext
-from alembic.script import ScriptDirectory
 
 MIGRATIONS = Path(__file__).with_name("migrations")
+HEAD_REVISION = "0003"
+MIGRATION_LOCK = 0x57E3A2D  # PostgreSQL advisory lock id held while migrating
 
 
-def _config(connection: sa.Connection | None = None) -> Config:
+def _config(connection: sa.Connection | None = None):  # noqa: ANN202 - alembic.config.Config
+    from alembic.config import Config
+
     cfg = Config()
     cfg.set_main_option("script_location", str(MIGRATIONS))
     cfg.attributes["connection"] = connection
     return cfg
 
 
-@lru_cache(maxsize=1)
 def head_revision() -> str:
     """The newest schema revision this version of Steward knows."""
-    return ScriptDirectory.from_config(_config()).get_current_head()
+    return HEAD_REVISION
+
+
+def _revision(conn: sa.Connection) -> str | None:
+    if not sa.inspect(conn).has_table("alembic_version"):
+        return None
+    return conn.execute(sa.text("SELECT version_num FROM alembic_version")).scalar()
 
 
 def current_revision(engine: sa.Engine) -> str | None:
     """The revision the store is at, or None for an empty database."""
     with engine.connect() as conn:
-        return MigrationContext.configure(conn).get_current_revision()
-
-
-MIGRATION_LOCK = 0x57E3A2D  # PostgreSQL advisory lock id held while migrating
+        return _revision(conn)
 
 
 def upgrade(engine: sa.Engine) -> tuple[str | None, str]:
@@ -41,9 +46,11 @@ def upgrade(engine: sa.Engine) -> tuple[str | None, str]:
 
     The write lock is taken first, so processes opening a new store at once create it once.
     """
+    from alembic import command
+
     with engine.connect() as conn, conn.execution_options(steward_write=True).begin():
         if conn.dialect.name == "postgresql":
             conn.execute(sa.text("SELECT pg_advisory_xact_lock(:id)"), {"id": MIGRATION_LOCK})
-        before = MigrationContext.configure(conn).get_current_revision()
+        before = _revision(conn)
         command.upgrade(_config(conn), "head")
-    return before, head_revision()
+    return before, HEAD_REVISION
