@@ -10,21 +10,8 @@ a ``DecisionTreeClassifier`` / ``DecisionTreeRegressor`` with ``max_depth`` (def
 ``sklearn.model_selection.cross_val_score``: ``StratifiedKFold(cv_folds, shuffle=True,
 random_state=seed)`` for classification, ``KFold`` likewise for regression; the score is the mean
 over folds of ROC AUC (binary), macro one-vs-rest ROC AUC (``roc_auc_ovr``, multiclass) or R²
-(regression). Encoding of the one column:
-
-* numbers and booleans as they are; missing values stay NaN, which scikit-learn's trees route to
-  whichever side of a split scores best, so *missingness itself* is scored (a value that is missing
-  exactly when the target is positive is caught); infinities are clipped to the float32 range the
-  trees compute in;
-* text, categories and mixed objects ordinal-encoded (category dtype in its categories' order,
-  anything else in sorted order, falling back to sorting the text when values do not compare) with
-  missing values as a level of their own below all others;
-* datetimes and timedeltas like ordered categories: the rank of each distinct time (full
-  precision; NaT its own level).
-
-Known limit of ordinal encoding with a shallow tree: a many-level categorical whose leaking levels
-are not contiguous in sorted order can score low; the ``target_copy`` check still catches any
-one-to-one relabelling of the target.
+(regression); ``encode_column`` (``mlsteward.data.leakage_encoding``) says how the one column is
+encoded.
 
 The target's missing rows are dropped for the scores and the copy check. Classification classes
 with a single row are left out of the scores (noted in the report); the number of folds is lowered
@@ -32,11 +19,11 @@ to the smallest class's row count when that is below ``cv_folds``. For speed the
 most ``max_rows`` rows (default 50,000), drawn without replacement with ``seed`` (stratified by
 class for classification); the other checks read every row.
 
-**Task**: ``task="auto"`` reads text, categorical and boolean targets, and numeric targets with at
-most ``max_classes`` (20) distinct whole-number values, as classification (binary with two
-classes, else multiclass); other numeric targets as regression. Pass ``task`` to override.
+**Task**: classification or regression (``task="auto"`` infers it; rule in
+``mlsteward.data.leakage_encoding``).
 
-Flags and their default thresholds (``LeakageConfig``):
+Flags and their default thresholds (``LeakageConfig``, in ``mlsteward.data.leakage_models``); the
+``row_identifier`` and ``future_timestamp`` rules are in ``mlsteward.data.leakage_checks``:
 
 ``target_proxy``
     single-feature score >= ``proxy_auc_threshold`` 0.98 (ROC AUC) or ``proxy_r2_threshold`` 0.95
@@ -51,216 +38,48 @@ Flags and their default thresholds (``LeakageConfig``):
     target (``numpy.isclose``, rtol 1e-9) on >= 0.99 of the rows; any other transform of a
     continuous target is left to ``target_proxy``, because every all-distinct column is a
     "relabelling" of an all-distinct target.
-``row_identifier``
-    all non-null values distinct (at least two of them) and one of: whole numbers (integer dtype or
-    floats that are all whole) that are monotonic in row order or are consecutive (max - min + 1
-    equals their count: an autoincrement key in any order); a name that reads as an identifier
-    (normalised name ending in ``id``, ``ids``, ``uuid``, ``guid``, ``key``, ``pk``, ``index``,
-    ``idx``, ``row_number``, ``record_number``…); text values that are all UUIDs or all of the same
-    length (codes, hashes), unless they are all dates written as text (``2024-01-31``,
-    ``31/01/2024``, optionally with a time). Non-integral floats, booleans and datetimes are never
-    identifiers, even when all distinct.
-``future_timestamp``
-    given ``prediction_time`` (one timestamp) or ``prediction_time_column`` (a per-row timestamp),
-    a datetime column is later than the prediction time on >= ``future_share_threshold`` 0.01 of
-    the rows where both are present (and on at least one row). Checked columns are
-    ``time_columns`` when given (text is parsed with ``pandas.to_datetime``), else every datetime
-    column except the prediction-time column and the target. Time zones must agree: both aware or
-    both naive.
 """
 
 from __future__ import annotations
 
-import re
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable
 from datetime import date, datetime
-from difflib import get_close_matches
 from typing import Any, Literal
 
 import numpy as np
 import pandas as pd
-from pydantic import BaseModel, ConfigDict, Field
 from scipy.optimize import linear_sum_assignment
 from sklearn.model_selection import KFold, StratifiedKFold, cross_val_score
 from sklearn.tree import DecisionTreeClassifier, DecisionTreeRegressor
 from sklearn.utils import resample
 
-from mlsteward.data.pii import normalise_column_name
+from mlsteward.data.leakage_checks import (
+    _as_datetimes,
+    _as_timestamp,
+    _future_flag,
+    _identifier_flag,
+    _missing_column_error,
+    _percent,
+    _show,
+)
+from mlsteward.data.leakage_encoding import _infer_task, encode_column
+from mlsteward.data.leakage_models import (
+    LEAKAGE_KINDS,
+    ColumnLeakage,
+    LeakageConfig,
+    LeakageFlag,
+    LeakageKind,
+    LeakageReport,
+    Task,
+)
+from mlsteward.data.pii_detectors import (  # noqa: F401 - importable from here, as before the split
+    normalise_column_name,
+)
 from mlsteward.errors import InvalidInput
 
-LeakageKind = Literal["target_proxy", "target_copy", "row_identifier", "future_timestamp"]
-Task = Literal["binary", "multiclass", "regression"]
+# --- the target_copy check ------------------------------------------------------------------------
 
-LEAKAGE_KINDS: dict[str, str] = {
-    "target_proxy": "predicts the target almost perfectly on its own (single-feature cross-validated score)",
-    "target_copy": "equals the target, or a one-to-one relabelling of it, on almost every row",
-    "row_identifier": "identifies rows (all values distinct: integer keys, an id name, UUIDs, fixed-length codes)",
-    "future_timestamp": "holds times later than the prediction time",
-}
-
-_FLOAT32_MAX = float(np.finfo(np.float32).max)
-_DENSE_ASSIGNMENT_CELLS = 4_000_000
-_ID_NAME = re.compile(
-    r"(?:[a-z0-9]+_)*"
-    r"(?:id|ids|uuid|guid|key|pk|index|idx|row_?(?:num|number|no|nr)|record_?(?:num|number|no|nr))"
-    r"(?:_?\d+)?"
-)
-_DATE_TEXT = re.compile(r"(?:\d{4}[-/.]\d{1,2}[-/.]\d{1,2}|\d{1,2}[-/.]\d{1,2}[-/.]\d{4})(?:[ T].*)?")
-_UUID = re.compile(r"[0-9a-fA-F]{8}-?[0-9a-fA-F]{4}-?[0-9a-fA-F]{4}-?[0-9a-fA-F]{4}-?[0-9a-fA-F]{12}")
-
-
-class LeakageConfig(BaseModel):
-    """Thresholds and settings of ``review_leakage``; the defaults are the documented ones."""
-
-    model_config = ConfigDict(extra="forbid", frozen=True)
-
-    proxy_auc_threshold: float = Field(0.98, gt=0.5, le=1, description="flag target_proxy at this ROC AUC or above")
-    proxy_r2_threshold: float = Field(0.95, gt=0, le=1, description="flag target_proxy at this R² or above")
-    copy_share_threshold: float = Field(
-        0.99, gt=0, le=1, description="flag target_copy at this share of rows or above"
-    )
-    future_share_threshold: float = Field(
-        0.01, gt=0, le=1, description="flag future_timestamp when this share of rows or more is later"
-    )
-    cv_folds: int = Field(5, ge=2, description="cross-validation folds of the single-feature score")
-    max_depth: int = Field(4, ge=1, description="depth of the single-feature decision tree")
-    max_rows: int = Field(50_000, ge=10, description="rows sampled (seeded) for the single-feature scores")
-    max_classes: int = Field(20, ge=2, description="numeric targets with at most this many whole values are classes")
-    seed: int = Field(0, description="seed of the sample, the folds and the trees")
-
-
-class LeakageFlag(BaseModel):
-    """One suspected leak, with what was observed and the threshold it crossed."""
-
-    column: str
-    kind: LeakageKind
-    evidence: str = Field(description="what was observed, in words")
-    observed: float = Field(description="the observed value: score, share of rows or distinct share")
-    threshold: float = Field(description="the value at or above which the flag is raised")
-    details: dict[str, Any] = Field(default_factory=dict, description="further observations, by name")
-
-
-class ColumnLeakage(BaseModel):
-    """The evidence gathered on one column, flagged or not."""
-
-    column: str
-    dtype: str
-    encoding: Literal["numeric", "ordinal", "time_rank"] = Field(description="how the column was fed to the tree")
-    single_feature_score: float = Field(description="mean cross-validated score of the column on its own")
-    score_std: float = Field(description="standard deviation of the score over the folds")
-    distinct_share: float | None = Field(description="distinct non-null values / non-null values; None if all null")
-    later_share: float | None = Field(
-        None, description="share of rows later than the prediction time (time columns checked only)"
-    )
-    flags: list[LeakageKind] = Field(default_factory=list)
-
-
-class LeakageReport(BaseModel):
-    """Leakage review of a data frame against its target."""
-
-    target: str
-    task: Task
-    metric: Literal["roc_auc", "roc_auc_ovr", "r2"] = Field(description="scikit-learn scoring name of the scores")
-    proxy_threshold: float = Field(description="the target_proxy threshold for this task's metric")
-    rows: int = Field(description="rows in the data frame")
-    rows_scored: int = Field(description="rows used for the single-feature scores")
-    cv_folds: int = Field(description="folds actually used")
-    prediction_time: datetime | None = None
-    prediction_time_column: str | None = None
-    time_columns: list[str] = Field(default_factory=list, description="columns checked for future timestamps")
-    config: LeakageConfig
-    columns: list[ColumnLeakage]
-    flags: list[LeakageFlag]
-    notes: list[str] = Field(default_factory=list)
-
-    def flagged(self) -> dict[str, list[LeakageKind]]:
-        """``{column: [kind, …]}`` for the flagged columns, in column order."""
-        found: dict[str, list[LeakageKind]] = {}
-        for flag in self.flags:
-            found.setdefault(flag.column, []).append(flag.kind)
-        return found
-
-    def column(self, name: str) -> ColumnLeakage:
-        """The evidence for column ``name``."""
-        for column in self.columns:
-            if column.column == name:
-                return column
-        raise KeyError(name)
-
-
-# --- helpers --------------------------------------------------------------------------------------
-
-
-def _percent(share: float) -> str:
-    text = f"{share:.1%}"
-    if text in ("100.0%", "0.0%") and 0 < share < 1:
-        text = f"{share:.2%}"
-    return text
-
-
-def _missing_column_error(what: str, name: object, columns: Sequence[object]) -> InvalidInput:
-    names = [str(c) for c in columns]
-    close = get_close_matches(str(name), names, n=1)
-    hint = f"; did you mean '{close[0]}'?" if close else "."
-    return InvalidInput(
-        f"{what} '{name}' is not a column of the data frame{hint} Available columns: {', '.join(names)}."
-    )
-
-
-def _is_time(dtype: Any) -> bool:
-    return pd.api.types.is_datetime64_any_dtype(dtype) or pd.api.types.is_timedelta64_dtype(dtype)
-
-
-def _whole_numbers(series: pd.Series) -> np.ndarray | None:
-    """The non-null values as int64 when the column holds whole numbers only, else ``None``."""
-    if pd.api.types.is_bool_dtype(series.dtype):
-        return None
-    values = series.dropna()
-    if pd.api.types.is_integer_dtype(series.dtype):
-        return values.to_numpy(dtype=np.int64)
-    if pd.api.types.is_float_dtype(series.dtype):
-        numbers = values.to_numpy(dtype=float)
-        if np.isfinite(numbers).all() and (numbers == np.round(numbers)).all() and (np.abs(numbers) < 2**62).all():
-            return numbers.astype(np.int64)
-    return None
-
-
-def _ordinal_codes(series: pd.Series) -> np.ndarray:
-    """Sorted-order codes, missing values as code -1 (a level below all others)."""
-    if isinstance(series.dtype, pd.CategoricalDtype):
-        return series.cat.codes.to_numpy(dtype=np.int64)
-    try:
-        codes, _ = pd.factorize(series, sort=True)
-    except TypeError:  # values that do not compare with each other: sort their text
-        text = series.map(str).where(series.notna())
-        codes, _ = pd.factorize(text, sort=True)
-    return np.asarray(codes, dtype=np.int64)
-
-
-def encode_column(series: pd.Series) -> tuple[np.ndarray, Literal["numeric", "ordinal", "time_rank"]]:
-    """The one column as a float (n, 1) array for the single-feature tree, and how it was encoded."""
-    dtype = series.dtype
-    if _is_time(dtype):
-        return _ordinal_codes(series).astype(float).reshape(-1, 1), "time_rank"
-    if pd.api.types.is_bool_dtype(dtype) or (
-        pd.api.types.is_numeric_dtype(dtype) and not pd.api.types.is_complex_dtype(dtype)
-    ):
-        values = series.astype("float64").to_numpy(dtype=float, na_value=np.nan)
-        return np.clip(values, -_FLOAT32_MAX, _FLOAT32_MAX).reshape(-1, 1), "numeric"
-    return _ordinal_codes(series).astype(float).reshape(-1, 1), "ordinal"
-
-
-def _infer_task(y: pd.Series, task: str, max_classes: int, target: str) -> Task:
-    numeric = pd.api.types.is_numeric_dtype(y.dtype) and not pd.api.types.is_bool_dtype(y.dtype)
-    n_classes = y.nunique()
-    if task == "regression":
-        if not numeric:
-            raise InvalidInput(f"task='regression' needs a numeric target, but '{target}' has dtype {y.dtype}; "
-                               "use task='classification' or 'auto'.")
-        return "regression"
-    if task == "auto" and numeric and (_whole_numbers(y) is None or n_classes > max_classes):
-        return "regression"
-    return "binary" if n_classes == 2 else "multiclass"
+_DENSE_ASSIGNMENT_CELLS = 4_000_000  # read here at call time: tests lower it to force the greedy path
 
 
 def _best_one_to_one(col_codes: np.ndarray, target_codes: np.ndarray) -> tuple[int, list[tuple[int, int]]]:
@@ -294,9 +113,6 @@ def _best_one_to_one(col_codes: np.ndarray, target_codes: np.ndarray) -> tuple[i
     return min(total, bound), matched
 
 
-# --- the checks -----------------------------------------------------------------------------------
-
-
 def _copy_flag(name: str, column: pd.Series, y: pd.Series, task: Task, threshold: float) -> LeakageFlag | None:
     n = len(y)
     if task == "regression":
@@ -327,113 +143,12 @@ def _copy_flag(name: str, column: pd.Series, y: pd.Series, task: Task, threshold
     )
 
 
-def _show(value: object) -> str:
-    """A level as users write it: text quoted, numpy numbers as plain numbers, missing as 'missing'."""
-    if isinstance(value, np.generic):
-        value = value.item()
-    if value is None or (isinstance(value, float) and np.isnan(value)) or value is pd.NaT:
-        return "missing"
-    return repr(value) if isinstance(value, str) else str(value)
-
 
 def _same(a: object, b: object) -> bool:
     try:
         return bool(a == b)
     except (TypeError, ValueError):
         return False
-
-
-def _identifier_flag(label: object, series: pd.Series) -> LeakageFlag | None:
-    dtype = series.dtype
-    if pd.api.types.is_bool_dtype(dtype) or _is_time(dtype):
-        return None
-    values = series.dropna()
-    count = len(values)
-    if count < 2 or pd.api.types.is_complex_dtype(dtype):
-        return None
-    numeric = pd.api.types.is_numeric_dtype(dtype)
-    whole = _whole_numbers(series) if numeric else None
-    if numeric and whole is None:
-        return None  # non-integral numbers: all distinct says nothing about identity
-    if values.nunique() != count:
-        return None
-    reasons = []
-    if whole is not None:
-        if values.is_monotonic_increasing or values.is_monotonic_decreasing:
-            reasons.append("whole numbers monotonic in row order")
-        if int(whole.max()) - int(whole.min()) + 1 == count:
-            reasons.append(f"consecutive whole numbers {int(whole.min())}…{int(whole.max())}")
-    if _ID_NAME.fullmatch(normalise_column_name(label)):
-        reasons.append(f"the name '{label}' reads as an identifier")
-    if not numeric:
-        text = values.map(str)
-        if text.str.fullmatch(_UUID).all():
-            reasons.append("every value is a UUID")
-        elif not text.str.fullmatch(_DATE_TEXT).all():  # dates written as text are times, not keys
-            lengths = text.str.len()
-            if lengths.nunique() == 1:
-                reasons.append(f"every value is text of the same length ({int(lengths.iloc[0])})")
-    if not reasons:
-        return None
-    return LeakageFlag(
-        column=str(label), kind="row_identifier", observed=1.0, threshold=1.0,
-        evidence=f"all {count:,} non-null values are distinct, and " + "; ".join(reasons),
-        details={"distinct": count, "reasons": reasons},
-    )
-
-
-def _as_timestamp(value: Any) -> pd.Timestamp:
-    if not isinstance(value, str | datetime | date | np.datetime64 | pd.Timestamp):
-        raise InvalidInput(
-            f"The 'prediction_time' parameter of review_leakage must be a timestamp (datetime, pandas Timestamp or "
-            f"ISO text such as '2024-06-30T00:00'). Got {value!r} instead."
-        )
-    try:
-        stamp = pd.Timestamp(value)
-    except (ValueError, TypeError) as exc:
-        raise InvalidInput(f"prediction_time {value!r} is not a readable timestamp; give ISO text such as "
-                           f"'2024-06-30T00:00' or a datetime.") from exc
-    if pd.isna(stamp):
-        raise InvalidInput("prediction_time is missing (NaT); give the time at which predictions are made.")
-    return stamp
-
-
-def _as_datetimes(series: pd.Series, what: str) -> pd.Series:
-    if pd.api.types.is_datetime64_any_dtype(series.dtype):
-        return series
-    try:
-        return pd.to_datetime(series)
-    except (ValueError, TypeError, OverflowError) as exc:
-        raise InvalidInput(f"{what} '{series.name}' does not hold timestamps ({exc}); name datetime columns only, "
-                           "or convert the column with pandas.to_datetime first.") from exc
-
-
-def _future_flag(label: object, times: pd.Series, reference: pd.Timestamp | pd.Series,
-                 threshold: float) -> tuple[float | None, LeakageFlag | None]:
-    times_aware = getattr(times.dt, "tz", None) is not None
-    reference_aware = (reference.tz if isinstance(reference, pd.Timestamp) else reference.dt.tz) is not None
-    if times_aware != reference_aware:
-        column_kind = "time-zone aware" if times_aware else "naive (no time zone)"
-        reference_kind = "time-zone aware" if reference_aware else "naive"
-        raise InvalidInput(
-            f"time column '{label}' is {column_kind} but the prediction time is {reference_kind}; "
-            "give both with a time zone or both without."
-        )
-    present = times.notna() & (reference.notna() if isinstance(reference, pd.Series) else True)
-    compared = int(present.sum())
-    if compared == 0:
-        return None, None
-    later = (times > reference) & present
-    n_later = int(later.sum())
-    share = n_later / compared
-    if n_later == 0 or share < threshold:
-        return share, None
-    lead = (times - reference)[later].max()
-    evidence = (f"{_percent(share)} of {compared:,} rows ({n_later:,}) are later than the prediction time, by up to "
-                f"{lead} (threshold {_percent(threshold)})")
-    return share, LeakageFlag(column=str(label), kind="future_timestamp", observed=share, threshold=threshold,
-                              evidence=evidence,
-                              details={"rows_later": n_later, "rows_compared": compared, "max_lead": str(lead)})
 
 
 # --- the review -----------------------------------------------------------------------------------
