@@ -8,12 +8,15 @@ completed only at the end). Every read verifies the content against its digest.
 
 from __future__ import annotations
 
+import ctypes
 import hashlib
 import io
 import math
 import os
 import re
+import shutil
 import tempfile
+import threading
 import time
 from dataclasses import dataclass
 from typing import BinaryIO
@@ -59,6 +62,43 @@ def _fsync_dir(path: str) -> None:
         os.close(fd)
 
 
+def _hash_file(path: str) -> tuple[str, int]:
+    """sha256 hex and size of a file, read into one reused 8 MiB buffer."""
+    h, size = hashlib.sha256(), 0
+    buffer = bytearray(8 * CHUNK)
+    view = memoryview(buffer)
+    with open(path, "rb", buffering=0) as f:
+        while n := f.readinto(buffer):
+            h.update(view[:n])
+            size += n
+    return h.hexdigest(), size
+
+
+def _copy_synced(source: str, target: str, failure: list) -> None:
+    """Copy with the kernel (copy_file_range / sendfile) and fsync; errors go to ``failure``."""
+    try:
+        shutil.copyfile(source, target)
+        with open(target, "rb") as f:
+            os.fsync(f.fileno())
+    except BaseException as exc:  # reported by the caller's thread
+        failure.append(exc)
+
+
+def _sync_file_system(path: str) -> None:
+    """Flush the file system holding ``path`` (Linux syncfs; elsewhere everything, os.sync)."""
+    try:
+        libc = ctypes.CDLL(None, use_errno=True)
+        fd = os.open(path, os.O_RDONLY)
+        try:
+            if libc.syncfs(fd) == 0:
+                return
+        finally:
+            os.close(fd)
+    except (OSError, AttributeError):
+        pass
+    os.sync()
+
+
 class _VerifyingReader(io.RawIOBase):
     """Hashes what is read; raises ArtifactCorrupted at EOF if it does not match the digest."""
 
@@ -98,6 +138,7 @@ class ArtifactStore:
 
     def __init__(self, url: str, storage_options: dict | None = None) -> None:
         self.url = url
+        self._made_dirs: set[str] = set()
         if "://" not in url or url.startswith("file://"):
             path = url[len("file://"):] if url.startswith("file://") else url
             self.fs = None
@@ -144,34 +185,71 @@ class ArtifactStore:
         return self.put_stream(io.BytesIO(data))
 
     def put_file(self, path: str | os.PathLike) -> ArtifactRef:
-        """Store the content of the local file at ``path``."""
-        with open(path, "rb") as f:
-            return self.put_stream(f)
+        """Store the content of the local file at ``path``.
+
+        On a local store the kernel copies the file in a second thread while this one hashes it
+        (measured: about 1.5x the time of hashing alone); the copy is kept only if the content is
+        not stored yet and the source did not change meanwhile."""
+        if self.fs is not None:
+            with open(path, "rb") as f:
+                return self.put_stream(f)
+        path = os.fspath(path)
+        before = os.stat(path)
+        tmp = self._new_temp()
+        failure: list[BaseException] = []
+        copier = threading.Thread(target=_copy_synced, args=(path, tmp, failure), daemon=True)
+        copier.start()
+        try:
+            hex_, size = _hash_file(path)
+            copier.join()
+            if failure:
+                raise failure[0]
+            after = os.stat(path)
+            if size != before.st_size or (before.st_mtime_ns, before.st_ino, before.st_size) != (
+                    after.st_mtime_ns, after.st_ino, after.st_size):
+                raise InvalidInput(f"{path} changed while it was being stored: store it again once it "
+                                   "is complete")
+            if not self._stored(hex_, size):
+                self._install(tmp, hex_, sync=True)
+            return ArtifactRef(digest="sha256:" + hex_, size=size, uri=self._uri(hex_))
+        finally:
+            copier.join()
+            if os.path.exists(tmp):
+                os.unlink(tmp)
 
     def put_files(self, paths: list[str | os.PathLike]) -> list[ArtifactRef]:
-        """Store many files (a folder dataset): each is written to a temporary name and renamed
-        into place as in ``put_file``, with one sync of the file system for the whole batch
-        instead of one per file (measured 20x faster on 4 KiB files). Call it before recording
-        the batch anywhere, so nothing refers to a file that is not durable yet."""
+        """Store many files (a folder dataset). Each is written to a temporary name and renamed
+        into place as in ``put_file``; small files are read whole, and the file system is synced
+        once for the batch instead of once per file (measured 20x faster on 4 KiB files). Call it
+        before recording the batch anywhere, so nothing refers to a file not yet durable."""
         if self.fs is not None:
             return [self.put_file(p) for p in paths]
         refs = []
         for path in paths:
             with open(path, "rb") as f:
-                refs.append(self.put_stream(f, sync=False))
+                data = f.read(CHUNK + 1)
+                if len(data) > CHUNK:  # a large file: streamed, synced on its own
+                    f.seek(0)
+                    refs.append(self.put_stream(f))
+                    continue
+            hex_ = hashlib.sha256(data).hexdigest()
+            if not self._stored(hex_, len(data)):
+                tmp = self._new_temp()
+                with open(tmp, "wb") as out:
+                    out.write(data)
+                self._install(tmp, hex_, sync=False)
+            refs.append(ArtifactRef(digest="sha256:" + hex_, size=len(data), uri=self._uri(hex_)))
         if refs:
-            os.sync()
+            _sync_file_system(self.root)
         return refs
 
     def put_stream(self, fileobj: BinaryIO, *, sync: bool = True) -> ArtifactRef:
         """Store everything read from ``fileobj`` (read in 1 MiB chunks); ``sync=False`` leaves
-        flushing to disk to the caller (see ``put_files``)."""
-        tmp_dir = self._tmp_dir()
-        os.makedirs(tmp_dir, exist_ok=True)
-        fd, tmp = tempfile.mkstemp(prefix=_TMP_PREFIX, dir=tmp_dir)
+        flushing to disk to the caller."""
+        tmp = self._new_temp()
         try:
             h, size = hashlib.sha256(), 0
-            with os.fdopen(fd, "wb") as out:
+            with open(tmp, "wb") as out:
                 while chunk := fileobj.read(CHUNK):
                     h.update(chunk)
                     out.write(chunk)
@@ -180,22 +258,39 @@ class ArtifactStore:
                 if self.fs is None and sync:
                     os.fsync(out.fileno())
             hex_ = h.hexdigest()
-            final = self._path(hex_)
             if not self._stored(hex_, size):
                 if self.fs is None:
-                    os.chmod(tmp, 0o644)
-                    os.makedirs(os.path.dirname(final), exist_ok=True)
-                    os.replace(tmp, final)
-                    if sync:
-                        _fsync_dir(os.path.dirname(final))
+                    self._install(tmp, hex_, sync=sync)
                 else:
                     # Explicit part size keeps memory bounded (s3fs reads a whole part at once).
                     part = max(8 * CHUNK, math.ceil(size / 10_000))
-                    self.fs.put_file(tmp, final, chunksize=part)
+                    self.fs.put_file(tmp, self._path(hex_), chunksize=part)
             return ArtifactRef(digest="sha256:" + hex_, size=size, uri=self._uri(hex_))
         finally:
             if os.path.exists(tmp):
                 os.unlink(tmp)
+
+    def _new_temp(self) -> str:
+        """A new, empty temporary file of this process (local stores: inside the store)."""
+        tmp_dir = self._tmp_dir()
+        if tmp_dir not in self._made_dirs:
+            os.makedirs(tmp_dir, exist_ok=True)
+            self._made_dirs.add(tmp_dir)
+        fd, tmp = tempfile.mkstemp(prefix=_TMP_PREFIX, dir=tmp_dir)
+        os.close(fd)
+        return tmp
+
+    def _install(self, tmp: str, hex_: str, *, sync: bool) -> None:
+        """Rename a complete local temporary file into its final, content-addressed place."""
+        final = self._path(hex_)
+        folder = os.path.dirname(final)
+        if folder not in self._made_dirs:
+            os.makedirs(folder, exist_ok=True)
+            self._made_dirs.add(folder)
+        os.chmod(tmp, 0o644)
+        os.replace(tmp, final)
+        if sync:
+            _fsync_dir(folder)
 
     def _stored(self, hex_: str, size: int) -> bool:
         """Already stored with the right size? (A file torn by a power cut is written again.)"""

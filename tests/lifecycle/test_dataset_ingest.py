@@ -76,7 +76,7 @@ def test_folder_manifest_and_unchanged_files_are_not_read_again(workspace: Works
 
     reads = []
     original = workspace.artifacts.put_files
-    monkeypatch.setattr(workspace.artifacts, "put_files", lambda ps: reads.extend(p.name for p in ps) or original(ps))
+    monkeypatch.setattr(workspace.artifacts, "put_files", lambda ps: reads.extend(os.path.basename(p) for p in ps) or original(ps))
     again, created = add_dataset(workspace, folder, name="pets")
     assert not created and again.ref == "pets@1" and reads == []  # nothing re-hashed
     (folder / "dog.jpg").write_bytes(b"dog 2")
