@@ -10,17 +10,9 @@ from mlsteward.datasets import gss_wages_with_target
 from mlsteward.lifecycle.data_check import check_against
 from mlsteward.lifecycle.data_stage import assess_dataset
 from mlsteward.lifecycle.datasets import add_dataset
-from mlsteward.settings import Settings
 from mlsteward.spec_data import DataSpec
 from mlsteward.workspace import Workspace
 
-
-@pytest.fixture
-def workspace(tmp_path) -> Workspace:  # noqa: ANN001
-    ws = Workspace(Settings(project_root=tmp_path, spec_path=None, store_url=f"sqlite:///{tmp_path / 's.db'}",
-                            artifacts_url=str(tmp_path / "artifacts")))
-    yield ws
-    ws.store.close()
 
 
 def test_later_period_breaks_the_contract_and_drifts(workspace: Workspace, tmp_path) -> None:  # noqa: ANN001

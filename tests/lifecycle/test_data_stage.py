@@ -11,7 +11,6 @@ from mlsteward.datasets import gss_wages_with_target
 from mlsteward.errors import InvalidInput
 from mlsteward.lifecycle.data_stage import assess_dataset
 from mlsteward.lifecycle.datasets import add_dataset
-from mlsteward.settings import Settings
 from mlsteward.spec_data import DataSpec
 from mlsteward.stages import StageStatus
 from mlsteward.workspace import Workspace
@@ -27,13 +26,6 @@ def gss():  # noqa: ANN201
     df["email"] = [f"person{i}@example.org" for i in range(len(df))]  # planted PII
     return df
 
-
-@pytest.fixture
-def workspace(tmp_path) -> Workspace:  # noqa: ANN001
-    ws = Workspace(Settings(project_root=tmp_path, spec_path=None, store_url=f"sqlite:///{tmp_path / 's.db'}",
-                            artifacts_url=str(tmp_path / "artifacts")))
-    yield ws
-    ws.store.close()
 
 
 def test_assessment_on_real_data_is_recorded_as_evidence(workspace: Workspace, gss) -> None:  # noqa: ANN001

@@ -11,7 +11,6 @@ from mlsteward.errors import InvalidInput
 from mlsteward.lifecycle.data_stage import assess_dataset
 from mlsteward.lifecycle.datasets import add_dataset, load_dataset
 from mlsteward.lifecycle.masking import mask_dataset
-from mlsteward.settings import Settings
 from mlsteward.spec_data import DataSpec
 from mlsteward.workspace import Workspace
 
@@ -22,13 +21,6 @@ PEOPLE = pd.DataFrame({
     "note": ["ok"] * 40,
 })
 
-
-@pytest.fixture
-def workspace(tmp_path) -> Workspace:  # noqa: ANN001
-    ws = Workspace(Settings(project_root=tmp_path, spec_path=None, store_url=f"sqlite:///{tmp_path / 's.db'}",
-                            artifacts_url=str(tmp_path / "artifacts")))
-    yield ws
-    ws.store.close()
 
 
 def test_hash_masks_tagged_columns_and_keeps_sensitive_attributes(workspace: Workspace) -> None:

@@ -8,16 +8,8 @@ from mlsteward.data.splits import SplitConfig
 from mlsteward.datasets import gss_wages_with_target
 from mlsteward.lifecycle.datasets import add_dataset, load_dataset
 from mlsteward.lifecycle.splits import split_and_register
-from mlsteward.settings import Settings
 from mlsteward.workspace import Workspace
 
-
-@pytest.fixture
-def workspace(tmp_path) -> Workspace:  # noqa: ANN001
-    ws = Workspace(Settings(project_root=tmp_path, spec_path=None, store_url=f"sqlite:///{tmp_path / 's.db'}",
-                            artifacts_url=str(tmp_path / "artifacts")))
-    yield ws
-    ws.store.close()
 
 
 def test_stratified_split_parts_are_versions_with_lineage(workspace: Workspace) -> None:
