@@ -184,3 +184,17 @@ def test_cli_example_writes_the_bundled_data(tmp_path) -> None:  # noqa: ANN001
     assert result.exit_code == 0, result.output
     written = pd.read_csv(tmp_path / "gss.csv")
     assert written.shape == gss_wages_with_target().shape and written["high_income"].sum() == 15_511
+
+
+def test_unchanged_parquet_file_is_not_read_again(workspace: Workspace, tmp_path,  # noqa: ANN001
+                                                  monkeypatch: pytest.MonkeyPatch) -> None:
+    path = tmp_path / "people.parquet"
+    FRAME.to_parquet(path)
+    first, _ = add_dataset(workspace, path, name="people")
+    monkeypatch.setattr(workspace.artifacts, "put_file", lambda p: pytest.fail("read again"))
+    again, created = add_dataset(workspace, path, name="people")
+    assert not created and again.ref == first.ref
+    monkeypatch.undo()
+    FRAME.head(2).to_parquet(path)  # changed: stored again, a new version
+    changed, created = add_dataset(workspace, path, name="people")
+    assert created and changed.ref == "people@2" and changed.rows == 2

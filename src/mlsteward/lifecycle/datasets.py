@@ -114,9 +114,27 @@ def _file_version(workspace: Workspace, path: Path, encoding: str) -> NewDataset
             raise InvalidInput(f"cannot read {path} as Parquet: {exc}. Check the file is complete and "
                                "really Parquet") from exc
         _check_columns(path, schema.names, rows)
-        ref = workspace.artifacts.put_file(path)  # already Parquet: stored byte for byte
-        return _table_version(schema, rows, ref.digest, ref.size, "parquet", str(path.resolve()))
+        digest, size = _stored_digest(workspace, path)  # already Parquet: stored byte for byte
+        return _table_version(schema, rows, digest, size, "parquet", str(path.resolve()))
     return _snapshot(workspace, _read_csv(path, encoding), "csv", str(path.resolve()))
+
+
+def _stored_digest(workspace: Workspace, path: Path) -> tuple[str, int]:
+    """(digest, size) of a local file, stored content-addressed; an unchanged file (same path,
+    size and modification time as when it was last stored) is not read again."""
+    key, stat = str(path.resolve()), path.stat()
+    hit = workspace.store.datasets.cached_digests([key]).get(key)
+    if _unchanged(hit, stat, workspace):
+        return hit[2], stat.st_size
+    ref = workspace.artifacts.put_file(path)
+    workspace.store.datasets.remember_digests(
+        [{"path": key, "size": stat.st_size, "mtime_ns": stat.st_mtime_ns, "digest": ref.digest}])
+    return ref.digest, ref.size
+
+
+def _unchanged(hit: tuple[int, int, str] | None, stat: os.stat_result, workspace: Workspace) -> bool:
+    """Whether a file-hash cache entry still describes the file, and its object is stored."""
+    return bool(hit) and hit[:2] == (stat.st_size, stat.st_mtime_ns) and workspace.artifacts.exists(hit[2])
 
 
 def _read_csv(path: Path, encoding: str) -> pa.Table:
@@ -209,9 +227,8 @@ def _folder_version(workspace: Workspace, root: Path, progress: Progress | None)
     cached = datasets.cached_digests([path for path, _ in files])
     digests: dict[str, str] = {}
     for path, stat in files:
-        hit = cached.get(path)
-        if hit and hit[:2] == (stat.st_size, stat.st_mtime_ns) and artifacts.exists(hit[2]):
-            digests[path] = hit[2]
+        if _unchanged(cached.get(path), stat, workspace):
+            digests[path] = cached[path][2]
     changed = [(p, s) for p, s in files if p not in digests]
     fresh = []
     for start in range(0, len(changed), 5000):  # stored in batches, one sync each
