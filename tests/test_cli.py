@@ -152,7 +152,9 @@ def test_real_entry_point_prints_one_line_and_exits_2(tmp_path: Path) -> None:
     assert done.stderr.startswith("error: cannot reach the store") and done.stderr.count("\n") == 1
 
 
-def test_quickstart_and_help() -> None:
-    assert invoke("quickstart").exit_code == 0
+def test_quickstart_and_help(tmp_path: Path) -> None:
+    result = invoke("quickstart", str(tmp_path / "qs"))
+    assert result.exit_code == 0, result.output
+    assert "gss@1" in result.output and "data report" in result.output
     assert "filter" in invoke("runs", "list", "--help").output
     assert invoke("--version").output.startswith("steward ")

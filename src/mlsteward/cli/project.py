@@ -93,8 +93,26 @@ def status(json_: bool = JSON) -> None:
     console.print(table)
 
 
-def quickstart(directory: Path = typer.Argument(Path("steward-quickstart"), help="Folder to create.")) -> None:
-    """Walk a real project through all eight stages (not yet available)."""
-    console.print("steward quickstart is not yet available: it lands with the stages it runs.\n"
-                  f"Meanwhile: `steward init {directory}` writes a project, and mlsteward.start_run() "
-                  "tracks experiments into it.")
+def quickstart(directory: Path = typer.Argument(Path("steward-quickstart"), help="An empty folder to create."),
+               json_: bool = JSON) -> None:
+    """Walk a real project (the bundled GSS wages data) through the stages built so far."""
+    from mlsteward.lifecycle.quickstart import run_quickstart
+
+    with console.status("starting", spinner="dots") as status:
+        result = run_quickstart(directory, step=lambda text: (status.update(text), console.print(f"[green]✓[/] {text}")))
+    if json_:
+        print_json(result)
+        return
+    table = Table(title=f"{result.board.project} — lifecycle", title_justify="left", header_style="bold")
+    for col in ("#", "stage", "status", "evidence"):
+        table.add_column(col)
+    for record in result.board.stages:
+        table.add_row(str(record.stage.number), record.stage.label,
+                      f"[{STATUS_STYLE[record.status]}]{record.status.value}", record.note or "")
+    console.print(table)
+    console.print(f"project   {result.project_dir}\nspec      {result.spec}\ndataset   {result.dataset} "
+                  f"(splits: {', '.join(result.splits.values())})\ndata report  {result.data_report}\n"
+                  f"baseline run {result.baseline_run[:8]}  (`steward runs show {result.baseline_run[:8]}`)",
+                  highlight=False)
+    console.print(f"[dim]Not yet in Steward (coming stage by stage): {', '.join(result.not_yet)}.[/]")
+    console.print(f"Next: cd {directory} && steward status && steward data show {result.dataset}")

@@ -1,0 +1,40 @@
+"""The quickstart on the bundled real data: a project, its data evidence, splits and a baseline run."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from mlsteward.errors import InvalidInput
+from mlsteward.lifecycle.quickstart import run_quickstart
+from mlsteward.spec import check_spec_file
+from mlsteward.stages import StageStatus
+
+
+def test_quickstart_walks_the_stages_that_exist(tmp_path) -> None:  # noqa: ANN001
+    steps: list[str] = []
+    result = run_quickstart(tmp_path / "qs", step=steps.append)
+    assert check_spec_file(Path(result.spec)) == []
+    assert result.dataset == "gss@1" and set(result.splits) == {"train", "test"}
+    assert Path(result.data_report).read_text().startswith("<!DOCTYPE html>")
+    statuses = {s.stage.value: s.status for s in result.board.stages}
+    assert statuses["scoping"] == statuses["data"] == statuses["training"] == StageStatus.IN_PROGRESS
+    assert statuses["feasibility"] == StageStatus.NOT_STARTED and len(steps) == 5
+
+    from mlsteward.lifecycle.datasets import load_dataset
+    from mlsteward.settings import resolve_settings
+    from mlsteward.workspace import Workspace
+
+    workspace = Workspace(resolve_settings(start=tmp_path / "qs"))
+    train = load_dataset(workspace, result.splits["train"])
+    test = load_dataset(workspace, result.splits["test"])
+    assert train["year"].max() < test["year"].min()
+    majority = int(train["high_income"].mode()[0])  # independent: pandas' mode
+    run = workspace.store.runs.get(result.baseline_run)
+    assert run.params["predicts"] == str(majority)
+    assert run.metrics["accuracy"] == pytest.approx((test["high_income"] == majority).mean())
+    assert workspace.store.datasets.runs_of(run.id) == [("gss-test@1", "test"), ("gss-train@1", "train")]
+    assert workspace.store.audit.verify().ok
+    with pytest.raises(InvalidInput, match="already exists"):
+        run_quickstart(tmp_path / "qs")
