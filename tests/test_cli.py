@@ -158,3 +158,10 @@ def test_quickstart_and_help(tmp_path: Path) -> None:
     assert "gss@1" in result.output and "data report" in result.output
     assert "filter" in invoke("runs", "list", "--help").output
     assert invoke("--version").output.startswith("steward ")
+
+
+def test_cli_needs_only_declared_dependencies() -> None:
+    # typer vendors click, so `click` is not installed by `pip install -e .`: importing it breaks the CLI
+    code = "import sys; sys.modules['click'] = None; import mlsteward.cli.main"
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60)
+    assert done.returncode == 0, done.stderr

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import click
 import typer
 from typer.core import TyperGroup
 
@@ -15,7 +14,7 @@ from mlsteward.errors import StewardError
 class StewardGroup(TyperGroup):
     """Turns a ``StewardError`` raised anywhere below into ``error: …`` and its exit code."""
 
-    def invoke(self, ctx: click.Context):  # noqa: ANN201
+    def invoke(self, ctx: typer.Context):  # noqa: ANN201
         try:
             return super().invoke(ctx)
         except StewardError as exc:
