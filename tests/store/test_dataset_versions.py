@@ -68,3 +68,24 @@ def test_file_hash_cache(store: Store) -> None:
     store.datasets.remember_digests([{"path": "/d/a.txt", "size": 2, "mtime_ns": 5, "digest": "sha256:" + "a" * 64}])
     store.datasets.remember_digests([{"path": "/d/a.txt", "size": 3, "mtime_ns": 6, "digest": "sha256:" + "b" * 64}])
     assert store.datasets.cached_digests(["/d/a.txt", "/d/b.txt"]) == {"/d/a.txt": (3, 6, "sha256:" + "b" * 64)}
+
+
+def test_evidence_and_clearances(store: Store) -> None:
+    from mlsteward.store.evidence import Evidence
+
+    store.datasets.register(_new("raw", "a"))
+    digest = "sha256:" + "e" * 64
+    store.evidence.record("raw@1", [Evidence(kind="quality", digest=digest, passed=False, summary={"min_rows": False}),
+                                    Evidence(kind="pii", digest=digest, passed=None, summary={"email": ["email"]})])
+    store.evidence.record("raw@1", [Evidence(kind="quality", digest=digest, passed=True, summary={"min_rows": True})])
+    found = store.evidence.of("raw@1")
+    assert set(found) == {"quality", "pii"} and found["quality"].passed is True
+    assert found["pii"].summary == {"email": ["email"]} and found["quality"].created_by == "tester"
+    assert store.audit.list(action="dataset.assessed")[0].details == {"evidence": {"quality": True}}
+    with pytest.raises(InvalidInput, match="needs a reason"):
+        store.evidence.clear_column("raw", "id", "")
+    store.evidence.clear_column("raw", "id", "assigned before the outcome")
+    assert store.evidence.clearances("raw")["id"].reason == "assigned before the outcome"
+    with pytest.raises(NotFound):
+        store.evidence.of("raw@2")
+    assert store.audit.verify().ok
