@@ -158,6 +158,13 @@ def test_cli_data_commands(tmp_path, monkeypatch: pytest.MonkeyPatch) -> None:  
     assert "income" in shown.output and "double" in shown.output
     lineage = json.loads(runner.invoke(app, ["data", "lineage", "two@1", "--json"]).output)
     assert lineage["ancestors"] == [{"parent": "people@1", "child": "two@1", "transformation": "head(2)"}]
+    assert "evidence  contract recorded" in shown.output and "steward data report people@1" in shown.output
+    exported = runner.invoke(app, ["data", "report", "people@1", "-o", str(tmp_path / "r.html")])
+    assert exported.exit_code == 0 and (tmp_path / "r.html").read_text().startswith("<!DOCTYPE html>")
+    FRAME.tail(1).to_csv(tmp_path / "one.csv", index=False)
+    assert runner.invoke(app, ["data", "add", "one.csv", "-n", "one", "--no-assess"]).exit_code == 0
+    no_report = runner.invoke(app, ["data", "report", "one@1"])
+    assert no_report.exit_code == 2 and "one@1 has no recorded report" in no_report.output
     missing = runner.invoke(app, ["data", "show", "people@9"])
     assert missing.exit_code == 2 and missing.output.startswith("error: no version 9")
     ragged = tmp_path / "ragged.csv"

@@ -233,6 +233,11 @@ def show(ref: str = typer.Argument(..., help="NAME, NAME@latest or NAME@VERSION.
     if version.parents:
         console.print(f"made from {', '.join(version.parents)}"
                       + (f": {version.transformation}" if version.transformation else ""))
+    evidence = workspace.store.evidence.of(version.ref)
+    if evidence:
+        marks = {True: "[green]passed[/]", False: "[red]failed[/]", None: "recorded"}
+        console.print("evidence  " + ", ".join(f"{kind} {marks[e.passed]}" for kind, e in sorted(evidence.items()))
+                      + (f"  (`steward data report {version.ref}` exports the HTML report)" if "report" in evidence else ""))
     if version.kind == "table":
         table = Table(title="columns", title_justify="left", box=None, header_style="bold")
         table.add_column("name")
@@ -248,6 +253,25 @@ def show(ref: str = typer.Argument(..., help="NAME, NAME@latest or NAME@VERSION.
             console.print(f"  {entry['path']}  ({entry['size']:,} bytes)", highlight=False)
         if len(files) > 20:
             console.print(f"  … and {len(files) - 20:,} more (--json lists them all)")
+
+
+@app.command()
+def report(
+    ref: str = typer.Argument(..., help="NAME@VERSION of an assessed table."),
+    out: Path = typer.Option(None, "--out", "-o", help="Where to write it (default: NAME@VERSION-data-report.html)."),
+) -> None:
+    """Export the HTML data report recorded for a version (hash-verified) from the store."""
+    from mlsteward.errors import NotFound
+    from mlsteward.report import write_report
+
+    workspace = open_workspace()
+    version = workspace.store.datasets.get(ref)
+    recorded = workspace.store.evidence.of(version.ref).get("report")
+    if recorded is None:
+        raise NotFound(f"{version.ref} has no recorded report: run `steward data assess {version.ref}` first")
+    html = workspace.artifacts.get_bytes(recorded.digest).decode()
+    path = write_report(html, out or Path(f"{version.ref}-data-report.html"))
+    console.print(f"Wrote {path}", highlight=False)
 
 
 @app.command()
