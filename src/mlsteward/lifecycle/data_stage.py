@@ -75,10 +75,10 @@ def assess_dataset(workspace: Workspace, ref: str, spec: DataSpec, *, target: st
     results = {"profile": (profile, None), "quality": (quality, quality.passed), "pii": (pii, None)}
     if leakage is not None:
         results["leakage"] = (leakage, not leakage.flags)
-    evidence = [Evidence(kind=kind, digest=workspace.artifacts.put_bytes(result.model_dump_json().encode()).digest,
-                         passed=passed, summary=_summary(kind, result)) for kind, (result, passed) in results.items()]
-    evidence.append(Evidence(kind="contract", digest=workspace.artifacts.put_bytes(contract.to_yaml().encode()).digest,
-                             passed=None, summary={"columns": len(contract.columns), "format": "yaml"}))
+    evidence = [_evidence(workspace, kind, result.model_dump_json(), passed, _summary(kind, result))
+                for kind, (result, passed) in results.items()]
+    evidence.append(_evidence(workspace, "contract", contract.to_yaml(), None,
+                              {"columns": len(contract.columns), "format": "yaml"}))
     cleared = workspace.store.evidence.clearances(version.name)
     findings = [LeakageFinding(column=column, kinds=list(kinds),
                                evidence=[f.evidence for f in leakage.flags if f.column == column],
@@ -87,8 +87,7 @@ def assess_dataset(workspace: Workspace, ref: str, spec: DataSpec, *, target: st
     html = render_data_report(profile, title=f"{version.ref} — data report", dataset=version.ref, quality=quality,
                               pii=pii, leakage=leakage, contract=contract,
                               quarantined=[f.column for f in findings if not f.cleared])
-    evidence.append(Evidence(kind="report", digest=workspace.artifacts.put_bytes(html.encode()).digest,
-                             passed=None, summary={"format": "html"}))
+    evidence.append(_evidence(workspace, "report", html, None, {"format": "html"}))
     workspace.store.evidence.record(version.ref, evidence)
     report_path = write_report(html, workspace.settings.project_root / REPORTS_DIR / f"{version.ref}-data-report.html")
 
@@ -99,6 +98,12 @@ def assess_dataset(workspace: Workspace, ref: str, spec: DataSpec, *, target: st
     if project:
         _update_board(workspace, project, assessment)
     return assessment
+
+
+def _evidence(workspace: Workspace, kind: str, content: str, passed: bool | None, summary: dict) -> Evidence:
+    """Store a result (JSON, YAML or HTML text) content-addressed and describe it as evidence."""
+    digest = workspace.artifacts.put_bytes(content.encode()).digest
+    return Evidence(kind=kind, digest=digest, passed=passed, summary=summary)
 
 
 def _present_columns(spec: DataSpec, columns, ref: str) -> tuple[DataSpec, list[str]]:  # noqa: ANN001
