@@ -205,3 +205,16 @@ def test_unchanged_parquet_file_is_not_read_again(workspace: Workspace, tmp_path
     FRAME.head(2).to_parquet(path)  # changed: stored again, a new version
     changed, created = add_dataset(workspace, path, name="people")
     assert created and changed.ref == "people@2" and changed.rows == 2
+
+
+def test_file_hash_cache_is_per_host(workspace: Workspace, tmp_path,  # noqa: ANN001
+                                     monkeypatch: pytest.MonkeyPatch) -> None:
+    path = tmp_path / "people.parquet"
+    FRAME.to_parquet(path)
+    add_dataset(workspace, path, name="people")
+    reads = []
+    original = workspace.artifacts.put_file
+    monkeypatch.setattr(workspace.artifacts, "put_file", lambda p: reads.append(p) or original(p))
+    monkeypatch.setattr("socket.gethostname", lambda: "another-machine")  # same path, another host
+    again, created = add_dataset(workspace, path, name="people")
+    assert reads == [path] and not created and again.ref == "people@1"

@@ -7,6 +7,7 @@ from __future__ import annotations
 import io
 import json
 import os
+import socket
 import tempfile
 from collections.abc import Callable
 from pathlib import Path
@@ -122,7 +123,7 @@ def _file_version(workspace: Workspace, path: Path, encoding: str) -> NewDataset
 def _stored_digest(workspace: Workspace, path: Path) -> tuple[str, int]:
     """(digest, size) of a local file, stored content-addressed; an unchanged file (same path,
     size and modification time as when it was last stored) is not read again."""
-    key, stat = str(path.resolve()), path.stat()
+    key, stat = _cache_key(str(path.resolve())), path.stat()
     hit = workspace.store.datasets.cached_digests([key]).get(key)
     if _unchanged(hit, stat, workspace):
         return hit[2], stat.st_size
@@ -130,6 +131,11 @@ def _stored_digest(workspace: Workspace, path: Path) -> tuple[str, int]:
     workspace.store.datasets.remember_digests(
         [{"path": key, "size": stat.st_size, "mtime_ns": stat.st_mtime_ns, "digest": ref.digest}])
     return ref.digest, ref.size
+
+
+def _cache_key(path: str) -> str:
+    """The file-hash cache key: host and absolute path (a shared store serves several machines)."""
+    return f"{socket.gethostname()}:{path}"
 
 
 def _unchanged(hit: tuple[int, int, str] | None, stat: os.stat_result, workspace: Workspace) -> bool:
@@ -224,18 +230,21 @@ def _folder_version(workspace: Workspace, root: Path, progress: Progress | None)
     if not files:
         raise InvalidInput(f"cannot add folder {top}: it holds no files")
     datasets, artifacts = workspace.store.datasets, workspace.artifacts
-    cached = datasets.cached_digests([path for path, _ in files])
+    keys = {path: _cache_key(path) for path, _ in files}
+    known = datasets.cached_digests(list(keys.values()))
     digests: dict[str, str] = {}
     for path, stat in files:
-        if _unchanged(cached.get(path), stat, workspace):
-            digests[path] = cached[path][2]
+        hit = known.get(keys[path])
+        if _unchanged(hit, stat, workspace):
+            digests[path] = hit[2]
     changed = [(p, s) for p, s in files if p not in digests]
     fresh = []
     for start in range(0, len(changed), 5000):  # stored in batches, one sync each
         batch = changed[start:start + 5000]
         for (path, stat), ref in zip(batch, artifacts.put_files([p for p, _ in batch]), strict=True):
             digests[path] = ref.digest
-            fresh.append({"path": path, "size": stat.st_size, "mtime_ns": stat.st_mtime_ns, "digest": ref.digest})
+            fresh.append({"path": keys[path], "size": stat.st_size, "mtime_ns": stat.st_mtime_ns,
+                          "digest": ref.digest})
         if progress:
             progress(len(files) - len(changed) + start + len(batch), len(files))
     cut = len(top) + 1
