@@ -140,13 +140,13 @@ class RunStore:
                 upsert(conn, run_artifacts,
                        [dict(run_id=run_id, logged_at_ms=now_ms(), **a.model_dump()) for a in batch.artifacts],
                        ("run_id", "path"), ("digest", "size", "logged_at_ms"))
-            if batch.params or batch.tags or batch.metrics or batch.artifacts:
+            counts = {k: len(v) for k, v in (("params", batch.params), ("tags", batch.tags),
+                                               ("metrics", batch.metrics), ("artifacts", batch.artifacts)) if v}
+            if counts:
                 conn.execute(_SET_SUMMARY, {"run_id": run_id, "new_summary": self._read_summary(conn, run_id)})
             if batch.end_status:
                 conn.execute(_END_RUN, {"run_id": run_id, "new_status": batch.end_status,
                                         "new_end_time_ms": batch.end_time_ms or now_ms()})
-            counts = {k: len(v) for k, v in (("params", batch.params), ("tags", batch.tags),
-                                               ("metrics", batch.metrics), ("artifacts", batch.artifacts)) if v}
             if batch.end_status:  # one event per transaction: what was logged, and the end
                 tx.audit.append("run.ended", "run", run_id, status=batch.end_status, **counts)
             elif counts:
