@@ -12,6 +12,7 @@ import mlsteward
 from mlsteward.errors import Conflict, InvalidInput
 from mlsteward.store import Store
 from mlsteward.artifacts import ArtifactStore
+from s3_server import moto_endpoint, s3_bucket  # noqa: F401  (pytest fixtures)
 
 
 @pytest.fixture
@@ -167,3 +168,19 @@ def test_search_and_get_through_the_module_api(tracked: Store) -> None:
             mlsteward.log_metric("roc_auc", auc)
     assert [r.id for r in mlsteward.search_runs("metrics.roc_auc > 0.8", experiment="s")] == [run.id]
     assert mlsteward.get_run(run.id[:10]).metrics == {"roc_auc": 0.9}
+
+
+def test_artifacts_go_to_s3_when_the_store_says_so(tmp_path, monkeypatch, s3_bucket) -> None:  # noqa: ANN001
+    """The user's configuration only: STEWARD_ARTIFACTS_URL=s3://… and STEWARD_S3_ENDPOINT_URL."""
+    monkeypatch.setenv("STEWARD_S3_ENDPOINT_URL", s3_bucket.endpoint_url)
+    mlsteward.set_store(f"sqlite:///{tmp_path / 's.db'}", f"s3://{s3_bucket.name}/steward")
+    try:
+        path = tmp_path / "model-card.md"
+        path.write_text("# card")
+        with mlsteward.start_run(experiment="e"):
+            entry = mlsteward.log_artifact(path)
+        hex_ = entry.digest.split(":")[1]
+        assert s3_bucket.keys("steward/") == [f"steward/sha256/{hex_[:2]}/{hex_}"]
+        assert ArtifactStore.from_url(f"s3://{s3_bucket.name}/steward").get_bytes(entry.digest) == b"# card"
+    finally:
+        mlsteward.set_store(None, None)
