@@ -9,8 +9,10 @@ from mlsteward.data.contract import infer_contract
 from mlsteward.data.leakage import review_leakage
 from mlsteward.data.pii import detect_pii
 from mlsteward.data.profile import profile_dataset
+from mlsteward.data.profile_chunked import profile_parquet
 from mlsteward.data.quality import QualityResult, check_quality
 from mlsteward.errors import InvalidInput
+from mlsteward.lifecycle import large_tables
 from mlsteward.lifecycle.datasets import load_dataset
 from mlsteward.report import render_data_report, write_report
 from mlsteward.spec_data import DataSpec
@@ -59,19 +61,24 @@ def assess_dataset(workspace: Workspace, ref: str, spec: DataSpec, *, target: st
     version lacks (a lookup table has no target) are left out, with a note saying so.
     """
     version = workspace.store.datasets.get(ref)
-    df = load_dataset(workspace, version.ref)
+    large = workspace.artifacts.verified_path(version.digest) if version.rows > large_tables.LARGE_TABLE_ROWS else None
+    df = (large_tables.sample_parquet(large, version.rows) if large else load_dataset(workspace, version.ref))
     if target is not None and target not in df.columns:
         raise InvalidInput(f"target column {target!r} is not in {version.ref} (its columns: "
                            f"{', '.join(map(str, list(df.columns)[:30]))}); name one of them")
     spec, notes = _present_columns(spec.model_copy(update={"target": target or spec.target}), df.columns,
                                    version.ref)
     target = spec.target
-    profile = profile_dataset(df, target=target)
+    profile = profile_parquet(large, target=target) if large else profile_dataset(df, target=target)
     quality = check_quality(profile, spec.quality, time_column=spec.time_column)
     pii = detect_pii(df)
     leakage = (review_leakage(df, target, prediction_time_column=spec.prediction_time_column)
                if target else None)
     contract = infer_contract(df, name=version.name)
+    if large:
+        contract, widened = large_tables.widen_contract(contract, profile)
+        notes += [f"{version.rows:,} rows: profiled batch by batch; PII, leakage and categories judged on "
+                  f"a seeded sample of {len(df):,} rows", *widened]
     results = {"profile": (profile, None), "quality": (quality, quality.passed), "pii": (pii, None)}
     if leakage is not None:
         results["leakage"] = (leakage, not leakage.flags)

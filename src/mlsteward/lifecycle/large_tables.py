@@ -1,0 +1,52 @@
+"""Tables too large to hold in memory: profiled batch by batch from the stored Parquet file, PII and
+leakage judged on a seeded row sample, and the contract's ranges, nullability and uniqueness taken
+from the whole file (a category list is kept only where the sample saw every category)."""
+
+from __future__ import annotations
+
+import os
+
+import numpy as np
+import pandas as pd
+import pyarrow as pa
+import pyarrow.parquet as pq
+
+from mlsteward.data.contract import DataContract
+from mlsteward.data.profile import DatasetProfile
+
+LARGE_TABLE_ROWS = 2_000_000  # above this many rows a version is assessed batch by batch
+SAMPLE_ROWS = 200_000  # rows sampled (seeded) for PII detection, leakage review and categories
+
+
+def sample_parquet(path: str | os.PathLike, rows: int, size: int | None = None, seed: int = 0) -> pd.DataFrame:
+    """About ``size`` (default ``SAMPLE_ROWS``) rows drawn uniformly (each row kept with probability
+    size/rows, seeded), read batch by batch so memory follows the sample, not the file."""
+    parquet = pq.ParquetFile(path)
+    keep, rng = min(1.0, (size or SAMPLE_ROWS) / max(rows, 1)), np.random.default_rng(seed)
+    batches = [batch.filter(pa.array(rng.random(batch.num_rows) < keep))
+               for batch in parquet.iter_batches(batch_size=250_000)]
+    return pa.Table.from_batches(batches, schema=parquet.schema_arrow).to_pandas()
+
+
+def widen_contract(contract: DataContract, profile: DatasetProfile) -> tuple[DataContract, list[str]]:
+    """A contract inferred on a sample, corrected with the whole file's profile: ranges widened to
+    the file's min and max, nullability and uniqueness from the file, and a category list dropped
+    where the file holds categories the sample missed. Returns the contract and notes."""
+    columns, notes = {}, []
+    for name, column in contract.columns.items():
+        seen = profile.column(name)
+        update: dict = {"nullable": seen.missing_count > 0, "unique": column.unique and seen.distinct_count == seen.count}
+        if seen.numeric is not None and column.min is not None:
+            update["min"] = _same_kind(min(column.min, seen.numeric.min), column.min)
+            update["max"] = _same_kind(max(column.max, seen.numeric.max), column.max)
+        if column.allowed is not None and seen.distinct_count != len(column.allowed):
+            update["allowed"] = None
+            notes.append(f"contract: {name!r} has {seen.distinct_count:,} categories in the file, "
+                         f"{len(column.allowed)} in the sample: its categories are not checked")
+        columns[name] = column.model_copy(update=update)
+    return contract.model_copy(update={"columns": columns, "rows": profile.rows}), notes
+
+
+def _same_kind(value: float, like: float | int) -> float | int:
+    """Integer bounds stay integers (the contract of an int column), floats stay floats."""
+    return int(value) if isinstance(like, int) and float(value).is_integer() else value
