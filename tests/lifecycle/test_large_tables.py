@@ -32,6 +32,7 @@ def test_large_version_is_assessed_in_batches_and_from_a_sample(workspace: Works
     df = _table(30_000)
     version, _ = add_dataset(workspace, df, name="big")
     monkeypatch.setattr(large_tables, "LARGE_TABLE_ROWS", 10_000)
+    monkeypatch.setattr(large_tables, "available_memory", lambda: 1_000_000)  # a small machine
     monkeypatch.setattr(large_tables, "SAMPLE_ROWS", 3_000)
     monkeypatch.setattr(data_stage, "load_dataset", lambda *a, **k: pytest.fail("the whole table was loaded"))
     result = assess_dataset(workspace, version.ref, DataSpec(target="churn", quality={"min_completeness": 0.9}))
@@ -65,6 +66,15 @@ def test_widening_a_sample_contract_with_the_whole_file() -> None:
     assert contract.columns["spend"].min == pytest.approx(df["spend"].min())
     assert contract.columns["visits"].max == df["visits"].max() and isinstance(contract.columns["visits"].max, int)
     assert contract.rows == 30_000
+
+
+def test_batches_only_when_the_table_would_not_fit(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(large_tables, "available_memory", lambda: 8 * 2**30)  # 8 GiB free
+    assert not large_tables.assess_in_batches(1_000_000, 10 * 2**30)  # few rows: always in memory
+    assert not large_tables.assess_in_batches(17_000_000, 300 * 2**20)  # ~3 GB in memory: fits
+    assert large_tables.assess_in_batches(17_000_000, 1 * 2**30)  # ~10 GB: batches
+    monkeypatch.undo()
+    assert large_tables.available_memory() > 0
 
 
 def test_sample_is_seeded_and_about_the_size_asked(tmp_path) -> None:  # noqa: ANN001

@@ -61,7 +61,8 @@ def assess_dataset(workspace: Workspace, ref: str, spec: DataSpec, *, target: st
     version lacks (a lookup table has no target) are left out, with a note saying so.
     """
     version = workspace.store.datasets.get(ref)
-    large = workspace.artifacts.verified_path(version.digest) if version.rows > large_tables.LARGE_TABLE_ROWS else None
+    large = (workspace.artifacts.verified_path(version.digest)
+             if large_tables.assess_in_batches(version.rows, version.size_bytes) else None)
     df = (large_tables.sample_parquet(large, version.rows) if large else load_dataset(workspace, version.ref))
     if target is not None and target not in df.columns:
         raise InvalidInput(f"target column {target!r} is not in {version.ref} (its columns: "

@@ -14,8 +14,28 @@ import pyarrow.parquet as pq
 from mlsteward.data.contract import DataContract
 from mlsteward.data.profile import DatasetProfile
 
-LARGE_TABLE_ROWS = 2_000_000  # above this many rows a version is assessed batch by batch
+LARGE_TABLE_ROWS = 2_000_000  # at most this many rows: always assessed in memory (the fast path)
 SAMPLE_ROWS = 200_000  # rows sampled (seeded) for PII detection, leakage review and categories
+MEMORY_PER_STORED_BYTE = 10  # a Parquet byte decodes to ~3-6 bytes in pandas; the assessment copies
+
+
+def assess_in_batches(rows: int, stored_bytes: int) -> bool:
+    """Whether a version is too large to assess in memory: more than ``LARGE_TABLE_ROWS`` rows and
+    an estimated footprint (``MEMORY_PER_STORED_BYTE`` times its Parquet size) above half the
+    memory available now. Batches keep memory bounded but take about 3x longer."""
+    return rows > LARGE_TABLE_ROWS and stored_bytes * MEMORY_PER_STORED_BYTE > available_memory() / 2
+
+
+def available_memory() -> int:
+    """Bytes of memory available now (Linux MemAvailable; elsewhere the free physical pages)."""
+    try:
+        with open("/proc/meminfo") as f:
+            for line in f:
+                if line.startswith("MemAvailable:"):
+                    return int(line.split()[1]) * 1024
+    except OSError:
+        pass
+    return os.sysconf("SC_AVPHYS_PAGES") * os.sysconf("SC_PAGE_SIZE")
 
 
 def sample_parquet(path: str | os.PathLike, rows: int, size: int | None = None, seed: int = 0) -> pd.DataFrame:
