@@ -27,7 +27,6 @@ benchmarks/results/data.json (data-quick.json with --quick).
 from __future__ import annotations
 
 import argparse
-import cProfile
 import datetime as _dt
 import gc
 import hashlib
@@ -39,9 +38,9 @@ import shutil
 import subprocess
 import sys
 import textwrap
-import time
-from contextlib import contextmanager
 from pathlib import Path
+
+from _bench import chosen_scenarios, clock, fmt_s, log, profile_path, text_table, timed_region
 
 HERE = Path(__file__).resolve().parent
 RESULTS = HERE / "results"
@@ -55,54 +54,12 @@ DEFAULT_DVC = "/tmp/dvcvenv/bin/dvc"
 
 
 # -- helpers ----------------------------------------------------------------------------------
-def clock() -> float:
-    return time.perf_counter()
-
-
-def log(msg: str) -> None:
-    print(f"[{time.strftime('%H:%M:%S')}] {msg}", flush=True)
-
-
-def fmt_s(seconds: float | None) -> str:
-    if seconds is None:
-        return "-"
-    return f"{seconds * 1000:,.0f} ms" if seconds < 1 else f"{seconds:,.2f} s"
-
-
 def fmt_mb(n_bytes: float | None) -> str:
     return "-" if n_bytes is None else f"{n_bytes / 1e6:,.0f} MB"
 
 
 def mbps(n_bytes: int, seconds: float) -> float:
     return n_bytes / seconds / 1e6
-
-
-@contextmanager
-def timed_region(profile_to: Path | None):
-    """Collect garbage first; optionally run the region under cProfile and dump it to
-    ``profile_to`` (.pstats) plus a text summary (.txt)."""
-    gc.collect()
-    prof = cProfile.Profile() if profile_to else None
-    if prof:
-        prof.enable()
-    try:
-        yield
-    finally:
-        if prof:
-            prof.disable()
-            dump_profile(prof, profile_to)
-
-
-def dump_profile(prof: cProfile.Profile, path: Path) -> None:
-    prof.dump_stats(str(path))
-    with open(path.with_suffix(".txt"), "w") as out:
-        stats = pstats.Stats(prof, stream=out)
-        stats.sort_stats("cumulative").print_stats(40)
-        stats.sort_stats("tottime").print_stats(30)
-
-
-def profile_path(args: argparse.Namespace, name: str) -> Path | None:
-    return args.profile_dir / f"steward-{name}.pstats" if args.profile_dir else None
 
 
 def run_child(cmd: list[str], *, cwd: Path, env: dict | None = None, out_dir: Path,
@@ -799,12 +756,7 @@ def table(results: list[dict]) -> str:
     head = ("#", "scenario", "peer", "peer result", "Steward", "ratio", "goal", "result")
     rows = [(r["id"], r["title"], r["peer_name"], r["peer_cell"], r["steward_cell"], r["ratio_text"],
              r["goal_text"], r["status"]) for r in results]
-    widths = [max(len(str(x)) for x in col) for col in zip(head, *rows)]
-    line = lambda cells: " | ".join(str(c).ljust(w) for c, w in zip(cells, widths))  # noqa: E731
-    out = [line(head), "-+-".join("-" * w for w in widths), *map(line, rows)]
-    for r in results:
-        out.extend(f"  [{r['id']}] {note}" for note in r["notes"])
-    return "\n".join(out)
+    return text_table(head, rows, results)
 
 
 def parse_args() -> argparse.Namespace:
@@ -828,10 +780,7 @@ def parse_args() -> argparse.Namespace:
                              "(slows Steward down: ratios of such a run are not comparable)")
     parser.add_argument("--generate", nargs="+", help=argparse.SUPPRESS)  # internal: the data child
     args = parser.parse_args()
-    only = {int(x) for item in args.only for x in item.split(",") if x.strip()}
-    if only - set(SCENARIOS):
-        parser.error(f"--only takes scenario numbers {sorted(SCENARIOS)}")
-    args.only = sorted(only or SCENARIOS)
+    args.only = chosen_scenarios(parser, args, SCENARIOS)
     return args
 
 

@@ -21,13 +21,11 @@ os.environ["MLFLOW_DISABLE_TELEMETRY"] = "true"
 os.environ["MLFLOW_ENABLE_ASYNC_LOGGING"] = "false"
 
 import argparse  # noqa: E402
-import cProfile  # noqa: E402
 import datetime as _dt  # noqa: E402
 import gc  # noqa: E402
 import json  # noqa: E402
 import logging  # noqa: E402
 import platform  # noqa: E402
-import pstats  # noqa: E402
 import random  # noqa: E402
 import shutil  # noqa: E402
 import sqlite3  # noqa: E402
@@ -38,7 +36,6 @@ import textwrap  # noqa: E402
 import time  # noqa: E402
 import uuid  # noqa: E402
 import warnings  # noqa: E402
-from contextlib import contextmanager  # noqa: E402
 from pathlib import Path  # noqa: E402
 
 import mlflow  # noqa: E402
@@ -47,6 +44,7 @@ from mlflow.entities import Metric, Param  # noqa: E402
 from mlflow.tracking import MlflowClient  # noqa: E402
 
 import mlsteward  # noqa: E402
+from _bench import chosen_scenarios, clock, fmt_s, log, profile_path, text_table, timed_region  # noqa: E402
 from mlsteward.store.filters import compile_filter  # noqa: E402
 from mlsteward.store.schema import latest_metrics, run_metrics, run_params, runs  # noqa: E402
 from mlsteward.tracking.environment import capture_environment  # noqa: E402
@@ -66,30 +64,6 @@ RARE_FILTER = "metrics.m0 > 0.9999"
 
 
 # -- helpers ----------------------------------------------------------------------------------
-def clock() -> float:
-    return time.perf_counter()
-
-
-@contextmanager
-def timed_region(profile_to: Path | None):
-    """Collect garbage first (so a pending collection is not charged to the next tool); optionally
-    profile the region with cProfile and dump it to ``profile_to`` (.pstats) plus a text summary."""
-    gc.collect()
-    prof = cProfile.Profile() if profile_to else None
-    if prof:
-        prof.enable()
-    try:
-        yield
-    finally:
-        if prof:
-            prof.disable()
-            prof.dump_stats(str(profile_to))
-            with open(profile_to.with_suffix(".txt"), "w") as out:
-                stats = pstats.Stats(prof, stream=out).strip_dirs()
-                stats.sort_stats("cumulative").print_stats(40)
-                stats.sort_stats("tottime").print_stats(30)
-
-
 def rate(n: int, seconds: float) -> float:
     return n / seconds if seconds > 0 else float("inf")
 
@@ -98,16 +72,6 @@ def fmt_rate(ops: float | None) -> str:
     if ops is None:
         return "-"
     return f"{ops:,.0f} ops/s" if ops >= 100 else f"{ops:,.1f} ops/s"
-
-
-def fmt_s(seconds: float | None) -> str:
-    if seconds is None:
-        return "-"
-    return f"{seconds * 1000:,.1f} ms" if seconds < 1 else f"{seconds:,.2f} s"
-
-
-def log(msg: str) -> None:
-    print(f"[{time.strftime('%H:%M:%S')}] {msg}", flush=True)
 
 
 class Folder:
@@ -466,10 +430,6 @@ def fresh_process_search(folder: Folder, experiment: str) -> float | None:
 SCENARIOS = {1: scenario_1, 2: scenario_2, 3: scenario_3, 4: scenario_4, 5: scenario_5}
 
 
-def profile_path(args: argparse.Namespace, name: str) -> Path | None:
-    return args.profile_dir / f"steward-{name}.pstats" if args.profile_dir else None
-
-
 def cell_mlflow(r: dict) -> str:
     part = r["mlflow"]
     if part is None:
@@ -492,12 +452,7 @@ def table(results: list[dict]) -> str:
     rows = [(r["id"], r["title"], cell_mlflow(r), cell_steward(r),
              "-" if r["ratio"] is None else f"{r['ratio']:,.1f}x", r["goal_text"], r["status"])
             for r in results]
-    widths = [max(len(str(x)) for x in col) for col in zip(head, *rows)]
-    line = lambda cells: " | ".join(str(c).ljust(w) for c, w in zip(cells, widths))  # noqa: E731
-    out = [line(head), "-+-".join("-" * w for w in widths), *map(line, rows)]
-    for r in results:
-        out.extend(f"  [{r['id']}] {note}" for note in r["notes"])
-    return "\n".join(out)
+    return text_table(head, rows, results)
 
 
 def parse_args() -> argparse.Namespace:
@@ -517,10 +472,7 @@ def parse_args() -> argparse.Namespace:
                         help="profile Steward's timed regions with cProfile into this folder "
                              "(slows Steward down: ratios of such a run are not comparable)")
     args = parser.parse_args()
-    only = {int(x) for item in args.only for x in item.split(",") if x.strip()}
-    if only - set(SCENARIOS):
-        parser.error(f"--only takes scenario numbers {sorted(SCENARIOS)}")
-    args.only = sorted(only or SCENARIOS)
+    args.only = chosen_scenarios(parser, args, SCENARIOS)
     return args
 
 
