@@ -2,11 +2,12 @@
 
 import mlsteward
 import mlsteward.errors
+import mlsteward.features
 import mlsteward.store
 
 
 def test_public_api_is_curated() -> None:
-    for module in (mlsteward, mlsteward.errors, mlsteward.store):
+    for module in (mlsteward, mlsteward.errors, mlsteward.features, mlsteward.store):
         names = module.__all__
         assert names == sorted(names), module.__name__
         for name in names:

@@ -72,6 +72,13 @@ class ArtifactCorrupted(StewardError):
     exit_code = 1
 
 
+class UnsafeArtifact(StewardError):
+    """A stored model or pipeline holds types Steward will not load (it would run foreign code)."""
+
+    code = "unsafe_artifact"
+    exit_code = 1
+
+
 class AuditChainBroken(StewardError):
     """The audit trail was edited or rows were deleted."""
 
@@ -90,4 +97,5 @@ __all__ = [
     "StewardError",
     "StoreOutdated",
     "StoreUnavailable",
+    "UnsafeArtifact",
 ]

@@ -21,6 +21,7 @@ from pydantic.fields import FieldInfo
 
 from mlsteward.errors import InvalidInput, SpecInvalid
 from mlsteward.spec_data import DataSpec
+from mlsteward.spec_features import FeaturesSpec
 from mlsteward.spec_gates import (
     GATE_CHECK_KINDS,
     GateCheck,
@@ -30,6 +31,7 @@ from mlsteward.spec_gates import (
     check_kind_for,
     did_you_mean,
     problem_error,
+    unique_names,
     register_check_kind,
 )
 
@@ -52,20 +54,6 @@ Slug = Annotated[str, AfterValidator(_check_slug)]
 Text = Annotated[str, Field(min_length=1)]
 
 
-def _unique_names(items: list, what: str) -> list:
-    """Reject items whose ``name`` repeats an earlier item's, pointing at each repeat."""
-    first: dict[str, int] = {}
-    problems = []
-    for i, item in enumerate(items):
-        if item.name in first:
-            expected = f"a unique {what} name ('{item.name}' is already item [{first[item.name]}])"
-            problems.append(((i, "name"), item.name, expected))
-        first.setdefault(item.name, i)
-    if problems:
-        raise problem_error(what, problems)
-    return items
-
-
 class KPI(SpecModel):
     """A measurable target the project is judged by."""
 
@@ -86,7 +74,7 @@ class KPIs(SpecModel):
     @field_validator("business", "product", "ml")
     @classmethod
     def _names_unique(cls, kpis: list[KPI]) -> list[KPI]:
-        return _unique_names(kpis, "KPI")
+        return unique_names(kpis, "KPI")
 
 
 class Baseline(SpecModel):
@@ -177,13 +165,14 @@ class Spec(SpecModel):
     charter: Charter = Field(description="the charter: problem, decision, prediction_target, KPIs, ...")
     data_sources: list[DataSource] = []
     data: DataSpec = DataSpec()
+    features: FeaturesSpec = FeaturesSpec()
     gates: dict[str, list[Annotated[GateCheckItem, AfterValidator(_signoff_roles_held)]]] = {}
     store: StoreConfig | None = None
 
     @field_validator("data_sources")
     @classmethod
     def _source_names_unique(cls, sources: list[DataSource]) -> list[DataSource]:
-        return _unique_names(sources, "data source")
+        return unique_names(sources, "data source")
 
 
 # --------------------------------------------------------------------------- problems

@@ -39,6 +39,20 @@ class SpecModel(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
 
+def unique_names(items: list, what: str) -> list:
+    """Reject items whose ``name`` repeats an earlier item's, pointing at each repeat."""
+    first: dict[str, int] = {}
+    problems = []
+    for i, item in enumerate(items):
+        if item.name in first:
+            expected = f"a unique {what} name ('{item.name}' is already item [{first[item.name]}])"
+            problems.append(((i, "name"), item.name, expected))
+        first.setdefault(item.name, i)
+    if problems:
+        raise problem_error(what, problems)
+    return items
+
+
 def problem_error(title: str, problems: Iterable[tuple[Loc, object, str]]) -> ValidationError:
     """A ValidationError with one item per ``(location, value found, what is expected)``.
 

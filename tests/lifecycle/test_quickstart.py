@@ -1,4 +1,4 @@
-"""The quickstart on the bundled real data: a project, its data evidence, splits and a baseline run."""
+"""The quickstart on the bundled real data: a project, its data evidence, splits, features and a baseline run."""
 
 from __future__ import annotations
 
@@ -19,8 +19,9 @@ def test_quickstart_walks_the_stages_that_exist(tmp_path) -> None:  # noqa: ANN0
     assert result.dataset == "gss@1" and set(result.splits) == {"train", "test"}
     assert Path(result.data_report).read_text().startswith("<!DOCTYPE html>")
     statuses = {s.stage.value: s.status for s in result.board.stages}
-    assert statuses["scoping"] == statuses["data"] == statuses["training"] == StageStatus.IN_PROGRESS
-    assert statuses["feasibility"] == StageStatus.NOT_STARTED and len(steps) == 5
+    assert {statuses[s] for s in ("scoping", "data", "features", "training")} == {StageStatus.IN_PROGRESS}
+    assert statuses["feasibility"] == StageStatus.NOT_STARTED and len(steps) == 6
+    assert result.feature_set == "gss-income@1" and Path(result.data_dictionary).exists()
 
     from mlsteward.lifecycle.datasets import load_dataset
     from mlsteward.settings import resolve_settings
@@ -35,6 +36,9 @@ def test_quickstart_walks_the_stages_that_exist(tmp_path) -> None:  # noqa: ANN0
     assert run.params["predicts"] == str(majority)
     assert run.metrics["accuracy"] == pytest.approx((test["high_income"] == majority).mean())
     assert workspace.store.datasets.runs_of(run.id) == [("gss-test@1", "test"), ("gss-train@1", "train")]
+    features = workspace.store.feature_sets.get(result.feature_set)
+    assert features.dataset == "gss-train@1" and "age" not in features.summary["inputs"]  # the charter: audit only
+    assert "gender" not in features.summary["inputs"]
     assert workspace.store.audit.verify().ok
     with pytest.raises(InvalidInput, match="already exists"):
         run_quickstart(tmp_path / "qs")

@@ -475,4 +475,5 @@ def test_write_report_refuses_a_folder(tmp_path: Path) -> None:
 
 
 def test_public_api() -> None:
-    assert mlsteward.report.__all__ == sorted(mlsteward.report.__all__) == ["render_data_report", "write_report"]
+    assert mlsteward.report.__all__ == sorted(mlsteward.report.__all__) == [
+        "render_data_report", "render_dictionary_html", "render_dictionary_markdown", "write_report"]

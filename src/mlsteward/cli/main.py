@@ -6,7 +6,7 @@ import typer
 from typer.core import TyperGroup
 
 from mlsteward import __version__
-from mlsteward.cli import audit, data, project, runs, store
+from mlsteward.cli import audit, data, features, project, runs, store
 from mlsteward.cli.output import err_console
 from mlsteward.errors import StewardError
 
@@ -31,6 +31,7 @@ app = typer.Typer(
 )
 project.register(app)
 app.add_typer(data.app, name="data")
+app.add_typer(features.app, name="features")
 app.add_typer(runs.app, name="runs")
 app.add_typer(audit.app, name="audit")
 app.add_typer(store.app, name="store")

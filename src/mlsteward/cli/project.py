@@ -112,6 +112,7 @@ def quickstart(directory: Path = typer.Argument(Path("steward-quickstart"), help
     console.print(table)
     console.print(f"project   {result.project_dir}\nspec      {result.spec}\ndataset   {result.dataset} "
                   f"(splits: {', '.join(result.splits.values())})\ndata report  {result.data_report}\n"
+                  f"features  {result.feature_set}  (`steward features list`; dictionary {result.data_dictionary})\n"
                   f"baseline run {result.baseline_run[:8]}  (`steward runs show {result.baseline_run[:8]}`)",
                   highlight=False)
     console.print(f"[dim]Not yet in Steward (coming stage by stage): {', '.join(result.not_yet)}.[/]")

@@ -35,14 +35,19 @@ def contract_of(workspace: Workspace, ref: str) -> DataContract:
     return infer_contract(load_dataset(workspace, version.ref), name=version.name)
 
 
+def read_data(workspace: Workspace, data: str | os.PathLike, encoding: str = "utf-8") -> tuple[pd.DataFrame, str]:
+    """A CSV / Parquet file or a dataset version reference as a frame, with a label saying which."""
+    path = Path(data)
+    if path.is_file():
+        return read_table(path, encoding).to_pandas(), str(path)
+    version = workspace.store.datasets.get(str(data))
+    return load_dataset(workspace, version.ref), version.ref
+
+
 def check_against(workspace: Workspace, data: str | os.PathLike, reference: str, *,
                   encoding: str = "utf-8") -> DataCheck:
     """``data`` is a CSV / Parquet path or a dataset reference; ``reference`` a dataset version."""
-    path = Path(data)
-    if path.is_file():
-        current, label = read_table(path, encoding).to_pandas(), str(path)
-    else:
-        current, label = load_dataset(workspace, str(data)), workspace.store.datasets.get(str(data)).ref
+    current, label = read_data(workspace, data, encoding)
     against = workspace.store.datasets.get(reference)
     reference_df: pd.DataFrame = load_dataset(workspace, against.ref)
     return DataCheck(data=label, against=against.ref, contract=check_contract(current, contract_of(workspace, against.ref)),

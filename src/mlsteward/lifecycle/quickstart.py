@@ -15,6 +15,7 @@ from mlsteward.errors import InvalidInput
 from mlsteward.lifecycle.board import LifecycleBoard, lifecycle_board
 from mlsteward.lifecycle.data_stage import assess_dataset
 from mlsteward.lifecycle.datasets import add_dataset, load_dataset
+from mlsteward.lifecycle.features import fit_features
 from mlsteward.lifecycle.splits import split_and_register
 from mlsteward.settings import resolve_settings
 from mlsteward.spec import load_spec
@@ -32,6 +33,8 @@ class QuickstartResult(BaseModel):
     dataset: str
     splits: dict[str, str]
     data_report: str | None
+    feature_set: str
+    data_dictionary: str
     baseline_run: str
     board: LifecycleBoard
     not_yet: list[str]
@@ -64,15 +67,18 @@ def run_quickstart(directory: Path, step: Step = lambda _: None) -> QuickstartRe
     step("3 data: time-based split (train on the earlier years, test on the latest)")
     split = split_and_register(workspace, version.ref, SplitConfig(strategy="time", time_column="year",
                                                                    fractions=(0.8, 0.0, 0.2)))
+    step("4 features: one pipeline fitted on the train split; leakage re-screened; data dictionary")
+    features = fit_features(workspace, spec, split.parts["train"])
     step("5 training: a tracked baseline run (the charter's baseline: always the majority class)")
     run_id, accuracy = _baseline_run(workspace, split.parts, spec.data.target)
     store.projects.set_stage(spec.project, Stage.TRAINING, StageStatus.IN_PROGRESS,
                              note=f"baseline run {run_id[:8]}: majority class, test accuracy {accuracy:.3f}")
     return QuickstartResult(
         project_dir=str(directory), spec=str(spec_path), dataset=version.ref, splits=split.parts,
-        data_report=assessment.report_path, baseline_run=run_id,
+        data_report=assessment.report_path, feature_set=features.feature_set,
+        data_dictionary=features.dictionary_paths[-1], baseline_run=run_id,
         board=lifecycle_board(store, spec),
-        not_yet=["feasibility study", "features", "model training and tuning", "evaluation and model card",
+        not_yet=["feasibility study", "model training and tuning", "evaluation and model card",
                  "registry and gated promotion", "deployment", "monitoring and retraining"])
 
 

@@ -65,21 +65,21 @@ class DatasetLineage(BaseModel):
     runs: list[dict]
 
 
-def check_name(name: str) -> str:
+def check_name(name: str, what: str = "dataset") -> str:
     if not isinstance(name, str) or not NAME_PATTERN.match(name):
-        raise InvalidInput(f"dataset name {name!r} is not allowed: use letters, digits, '_', '-' and '.', "
+        raise InvalidInput(f"{what} name {name!r} is not allowed: use letters, digits, '_', '-' and '.', "
                            "starting with a letter or digit (at most 200 characters)")
     return name
 
 
-def parse_ref(ref: str) -> tuple[str, int | None]:
+def parse_ref(ref: str, what: str = "dataset") -> tuple[str, int | None]:
     """``name``, ``name@latest`` or ``name@3`` → (name, version or None for the latest)."""
     name, _, version = ref.partition("@")
-    check_name(name)
+    check_name(name, what)
     if version in ("", "latest"):
         return name, None
     if not version.isdigit() or int(version) < 1:
-        raise InvalidInput(f"bad dataset reference {ref!r}: write NAME, NAME@latest or NAME@VERSION "
+        raise InvalidInput(f"bad {what} reference {ref!r}: write NAME, NAME@latest or NAME@VERSION "
                            "with a version number such as churn@3")
     return name, int(version)
 

@@ -186,6 +186,25 @@ column_clearances = sa.Table(
     sa.Column("cleared_at_ms", sa.BigInteger, nullable=False),
 )
 
+# Feature sets: definitions plus a fitted pipeline (a skops artifact), fitted on one dataset version.
+feature_sets = sa.Table(
+    "feature_sets",
+    metadata,
+    sa.Column("id", sa.Integer, primary_key=True, autoincrement=True),
+    sa.Column("name", sa.String(200), nullable=False),
+    sa.Column("version", sa.Integer, nullable=False),
+    sa.Column("digest", sa.String(100), nullable=False),
+    sa.Column("fingerprint", sa.String(100), nullable=False),
+    sa.Column("dataset_version_id", sa.Integer, sa.ForeignKey("dataset_versions.id"), nullable=False),
+    sa.Column("target", sa.String(500), nullable=True),
+    sa.Column("definitions", sa.JSON, nullable=False),
+    sa.Column("summary", sa.JSON, nullable=False),
+    sa.Column("created_by", sa.String(200), nullable=False),
+    sa.Column("created_at_ms", sa.BigInteger, nullable=False),
+    sa.UniqueConstraint("name", "version"),
+    sa.UniqueConstraint("name", "fingerprint"),
+)
+
 # What a local file hashed to, keyed by path, size and modification time, so unchanged files of a
 # folder dataset are not hashed again on re-add.
 file_hashes = sa.Table(

@@ -1,0 +1,37 @@
+"""The ``features:`` section of steward.yaml: feature definitions, optional selection, the validation
+tolerances, the feature views of the feature store and where the online store lives."""
+
+from __future__ import annotations
+
+from typing import Literal
+
+from pydantic import Field, field_validator
+
+from mlsteward.features.definitions import FeatureDefinition
+from mlsteward.features.selection import SelectionConfig
+from mlsteward.features.validation import ValidationConfig
+from mlsteward.spec_gates import SpecModel, unique_names
+
+
+class OnlineStoreConfig(SpecModel):
+    """Where materialised feature values are served from: SQLite (default) or Redis."""
+
+    kind: Literal["sqlite", "redis"] = "sqlite"
+    path: str = Field(".steward/online.db", description="the SQLite file, relative to steward.yaml")
+    url: str = Field("redis://127.0.0.1:6379/0", description="the Redis server, for kind: redis")
+    prefix: str = Field("steward", description="the Redis key prefix")
+
+
+class FeaturesSpec(SpecModel):
+    """What the features stage builds from the data."""
+
+    name: str | None = Field(None, description="the feature set's name; default: the project's name")
+    definitions: list[FeatureDefinition] = []
+    selection: SelectionConfig | None = None
+    validation: ValidationConfig = ValidationConfig()
+    online_store: OnlineStoreConfig = OnlineStoreConfig()
+
+    @field_validator("definitions")
+    @classmethod
+    def _names_unique(cls, definitions: list[FeatureDefinition]) -> list[FeatureDefinition]:
+        return unique_names(definitions, "feature")
