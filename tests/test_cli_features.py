@@ -1,0 +1,80 @@
+"""``steward features`` on the quickstart project (bundled real data)."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pandas as pd
+import pytest
+from typer.testing import CliRunner
+
+from mlsteward.cli.main import app
+
+runner = CliRunner()
+
+
+@pytest.fixture(scope="module")
+def quickstart(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    folder = tmp_path_factory.mktemp("features-cli") / "qs"
+    result = runner.invoke(app, ["quickstart", str(folder)])
+    assert result.exit_code == 0, result.output
+    return folder
+
+
+def invoke(folder: Path, *args: str, monkeypatch: pytest.MonkeyPatch):  # noqa: ANN201
+    monkeypatch.chdir(folder)
+    return runner.invoke(app, list(args))
+
+
+def test_fit_is_recorded_once_and_listed_in_the_catalog(quickstart: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    again = invoke(quickstart, "features", "fit", "--dataset", "gss-train@1", "--json", monkeypatch=monkeypatch)
+    assert again.exit_code == 0, again.output
+    body = json.loads(again.output)
+    assert (body["feature_set"], body["created"]) == ("gss-income@1", False)  # the quickstart fitted it already
+    listing = json.loads(invoke(quickstart, "features", "list", "--json", monkeypatch=monkeypatch).output)
+    names = [f["feature"] for f in listing["features"]]
+    assert names[:3] == ["prestige", "prestige_scaled", "prestige_band"]
+    assert {f["feature_set"] for f in listing["features"]} == {"gss-income@1"}
+    shown = json.loads(invoke(quickstart, "features", "show", "education", "--json", monkeypatch=monkeypatch).output)
+    assert shown["source_columns"] == ["educcat"] and "education=Bachelor" in shown["outputs"]
+    record = json.loads(invoke(quickstart, "features", "show", "gss-income@1", "--json", monkeypatch=monkeypatch).output)
+    assert record["dataset"] == "gss-train@1" and record["digest"].startswith("sha256:")
+
+
+def test_validate_exits_1_on_shifted_rows(quickstart: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    ok = invoke(quickstart, "features", "validate", "gss-test@1", "--against", "gss-income", monkeypatch=monkeypatch)
+    assert ok.exit_code == 0 and "pass the feature validation" in ok.output
+    rows = pd.read_csv(quickstart / "data" / "gss_wages.csv").head(200)
+    rows["prestg10"] = 500.0
+    rows.to_csv(quickstart / "shifted.csv", index=False)
+    bad = invoke(quickstart, "features", "validate", "shifted.csv", "--against", "gss-income", monkeypatch=monkeypatch)
+    assert bad.exit_code == 1 and "out_of_range" in bad.output and "prestg10" in bad.output
+
+
+def test_dictionary_prints_markdown_and_writes_html(quickstart: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    markdown = invoke(quickstart, "features", "dictionary", "gss-income", monkeypatch=monkeypatch)
+    assert markdown.exit_code == 0 and markdown.output.startswith("# Data dictionary: gss-income@1")
+    html = invoke(quickstart, "features", "dictionary", "gss-income@1", "-f", "html", "-o", "dict.html",
+                  monkeypatch=monkeypatch)
+    assert html.exit_code == 0 and (quickstart / "dict.html").read_text().startswith("<!DOCTYPE html>")
+
+
+@pytest.mark.parametrize(("args", "message"), [
+    (("features", "show", "nope@1"), "no version 1 of feature set 'nope'"),
+    (("features", "show", "not_a_feature"), "no feature 'not_a_feature'"),
+    (("features", "fit", "--dataset", "missing@1"), "no version 1 of dataset 'missing'"),
+    (("features", "dictionary", "gss-income", "-f", "pdf"), "use md or html"),
+])
+def test_bad_input_is_one_clear_line(quickstart: Path, monkeypatch: pytest.MonkeyPatch, args, message) -> None:  # noqa: ANN001
+    result = invoke(quickstart, *args, monkeypatch=monkeypatch)
+    assert result.exit_code == 2 and message in result.output, result.output
+
+
+def test_fit_without_definitions_says_where_to_add_them(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.chdir(tmp_path)
+    assert runner.invoke(app, ["init", ".", "--name", "empty"]).exit_code == 0
+    spec = (tmp_path / "steward.yaml").read_text()
+    (tmp_path / "steward.yaml").write_text(spec[:spec.index("features:")] + spec[spec.index("# Gates:"):])
+    result = runner.invoke(app, ["features", "fit", "--dataset", "x@1"])
+    assert result.exit_code == 2 and "defines no features" in result.output
