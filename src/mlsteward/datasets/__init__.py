@@ -212,3 +212,34 @@ def gss_wages_with_target(threshold: float = GSS_WAGES_DEFAULT_THRESHOLD) -> pan
     df = df[df["realrinc"].notna()].reset_index(drop=True)
     df[GSS_WAGES_TARGET] = (df.pop("realrinc") > threshold).astype("int8")
     return df
+
+
+def gss_label_events(threshold: float = GSS_WAGES_DEFAULT_THRESHOLD) -> pandas.DataFrame:
+    """The labelled rows as events for the feature store: ``respondent_id`` (the row number) and
+    ``interviewed_at`` (1 July of the survey year, UTC) added to :func:`gss_wages_with_target`."""
+    pd = _pandas()
+    df = gss_wages_with_target(threshold)
+    df.insert(0, "respondent_id", range(1, len(df) + 1))
+    df.insert(1, "interviewed_at", pd.to_datetime(df["year"].astype(str) + "-07-01", utc=True))
+    return df
+
+
+def gss_occupation_history(threshold: float = GSS_WAGES_DEFAULT_THRESHOLD) -> pandas.DataFrame:
+    """A feature-view source keyed by occupation (``occ10``) and time, made from the labelled rows.
+
+    One row per occupation and survey year, stamped ``as_of`` = 31 December of that year (UTC):
+    ``occupation_respondents`` (labelled respondents in the occupation in all surveys up to and
+    including that year) and ``occupation_high_income_rate`` (the share of them above the threshold).
+    The values at a date use only the surveys before it, so a point-in-time join gives a respondent
+    interviewed in July the rate as of the previous December: never their own label.
+    """
+    pd = _pandas()
+    df = gss_wages_with_target(threshold).dropna(subset=["occ10"])
+    yearly = (df.groupby(["occ10", "year"], observed=True)[GSS_WAGES_TARGET].agg(["size", "sum"])
+              .sort_index().groupby(level="occ10").cumsum().reset_index())
+    return pd.DataFrame({
+        "occ10": yearly["occ10"].astype("int64"),
+        "as_of": pd.to_datetime(yearly["year"].astype(str) + "-12-31", utc=True),
+        "occupation_respondents": yearly["size"].astype("int64"),
+        "occupation_high_income_rate": yearly["sum"] / yearly["size"],
+    })

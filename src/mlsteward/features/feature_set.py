@@ -21,7 +21,9 @@ ALLOWED_TYPES = frozenset({
     "mlsteward.features.transformers.Elementwise",
     "mlsteward.features.transformers.DateParts",
     "mlsteward.features.transformers.CustomFunction",
+    "mlsteward.features.transformers.MissingCode",
     "numpy.dtype",
+    "sklearn.model_selection._split.KFold",  # the seeded folds of target encoding
 })
 
 
@@ -65,6 +67,8 @@ class FeatureSet:
         if missing:
             raise InvalidInput(f"the data lacks column(s) {missing} that the features read: add them "
                                f"(the feature set needs {self.input_columns})")
+        if not len(data):
+            return pd.DataFrame({c: pd.Series(dtype=float) for c in self.output_columns})
         return self.pipeline.transform(data)
 
     def to_bytes(self) -> bytes:

@@ -25,6 +25,7 @@ _ARITHMETIC = {
     "product": np.multiply,
     "sum": np.add,
 }
+_PANDAS_PART = {"dayofweek": "day_of_week", "dayofyear": "day_of_year"}
 DATE_PARTS = ("year", "quarter", "month", "day", "dayofweek", "dayofyear", "hour", "is_weekend")
 
 
@@ -44,10 +45,11 @@ def register_transform(name: str) -> Callable:
 class FeatureStep(TransformerMixin, BaseEstimator):
     """Apply ``estimator`` (None: pass through) to a feature's inputs and name the outputs after it."""
 
-    def __init__(self, name: str, estimator: object = None, separator: str = "=") -> None:
+    def __init__(self, name: str, estimator: object = None, separator: str = "=", multi: bool = False) -> None:
         self.name = name
         self.estimator = estimator
         self.separator = separator
+        self.multi = multi  # outputs are always suffixed (name=category, name.part), even one of them
 
     def fit(self, X: pd.DataFrame, y: object = None) -> FeatureStep:  # noqa: N803 - scikit-learn's names
         self.fit_transform(X, y)
@@ -74,8 +76,10 @@ class FeatureStep(TransformerMixin, BaseEstimator):
     def _run(self, call: Callable, X: pd.DataFrame) -> object:  # noqa: N803
         try:
             return call(X)
-        except InvalidInput:
-            raise
+        except InvalidInput as error:
+            if f"'{self.name}'" in str(error):
+                raise
+            raise InvalidInput(f"feature '{self.name}': {error}") from error
         except Exception as error:  # a transformation failing on some rows: find and name them
             rows = _failing_rows(clone(self.estimator).fit_transform, X) if isinstance(self.estimator, _ROW_WISE) else []
             where = f" on rows {rows}" if rows else ""
@@ -84,13 +88,26 @@ class FeatureStep(TransformerMixin, BaseEstimator):
 
     def _names(self, out: object) -> list[str]:
         width = out.shape[1] if getattr(out, "ndim", 1) == 2 else 1
-        if width == 1:
+        if width == 1 and not self.multi:
             return [self.name]
         inner = (list(self.estimator_.get_feature_names_out(self.input_columns_))
                  if hasattr(self.estimator_, "get_feature_names_out") else [str(i) for i in range(width)])
         prefix = f"{self.input_columns_[0]}_" if len(self.input_columns_) == 1 else ""
-        suffixes = [n[len(prefix):] if prefix and n.startswith(prefix) else n for n in inner]
-        return [f"{self.name}{self.separator}{_BLANK.get(s, s)}" for s in suffixes]
+        if prefix and all(n.startswith(prefix) for n in inner):  # an encoder's input_category names
+            inner = [n[len(prefix):] for n in inner]
+        names = [f"{self.name}{self.separator}{s}" for s in self._readable(inner)]
+        if len(set(names)) < len(names):
+            raise InvalidInput(f"feature '{self.name}': two outputs print the same name ({names}); a text "
+                               "category equals how a missing value prints: rename that category")
+        return names
+
+    def _readable(self, suffixes: list[str]) -> list[str]:
+        """Name a missing category "(missing)" and an empty one "(blank)"; real text is kept as it is."""
+        categories = getattr(self.estimator_, "categories_", None)
+        missing = {str(c) for c in categories[0] if c is None or (isinstance(c, float) and np.isnan(c))} \
+            if categories is not None and len(categories) == 1 else set()
+        texts = {c for c in categories[0] if isinstance(c, str)} if categories is not None and len(categories) == 1 else set()
+        return ["(missing)" if s in missing and s not in texts else "(blank)" if s == "" else s for s in suffixes]
 
     def _frame(self, out: object, index: pd.Index) -> pd.DataFrame:
         if isinstance(out, pd.DataFrame):
@@ -151,15 +168,35 @@ class DateParts(TransformerMixin, BaseEstimator):
         values = []
         for part in self.parts:
             if part == "is_weekend":
-                column = when.dt.dayofweek >= 5
+                column = when.dt.day_of_week >= 5
                 column = column.where(when.notna())
             else:
-                column = getattr(when.dt, part)
+                column = getattr(when.dt, _PANDAS_PART.get(part, part))
             values.append(column.to_numpy(dtype=float, na_value=np.nan))
         return np.column_stack(values)
 
     def get_feature_names_out(self, input_features: object = None) -> np.ndarray:
         return np.asarray(list(self.parts), dtype=object)
+
+
+class MissingCode(TransformerMixin, BaseEstimator):
+    """Run ``encoder`` and give missing inputs ``code``, whether or not the training data had any."""
+
+    def __init__(self, encoder: object = None, code: float = -2.0) -> None:
+        self.encoder = encoder
+        self.code = code
+
+    def fit(self, X: pd.DataFrame, y: object = None) -> MissingCode:  # noqa: N803
+        self.encoder_ = clone(self.encoder).fit(X, y)
+        return self
+
+    def transform(self, X: pd.DataFrame) -> np.ndarray:  # noqa: N803
+        out = np.asarray(self.encoder_.transform(X), dtype=float)
+        out[X.isna().to_numpy()] = self.code
+        return out
+
+    def get_feature_names_out(self, input_features: object = None) -> np.ndarray:
+        return self.encoder_.get_feature_names_out(input_features)
 
 
 class CustomFunction(TransformerMixin, BaseEstimator):
@@ -188,7 +225,6 @@ class CustomFunction(TransformerMixin, BaseEstimator):
         return CUSTOM_FUNCTIONS[self.function]
 
 
-_BLANK = {"": "(blank)", "nan": "(missing)", "None": "(missing)"}
 _ROW_WISE = (Arithmetic, Elementwise, DateParts, CustomFunction)
 
 

@@ -10,6 +10,8 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
+from sklearn.impute import SimpleImputer
+from sklearn.model_selection import KFold
 from sklearn.pipeline import make_pipeline
 from sklearn.preprocessing import (
     KBinsDiscretizer,
@@ -20,11 +22,17 @@ from sklearn.preprocessing import (
     StandardScaler,
     TargetEncoder,
 )
-from sklearn.impute import SimpleImputer
 
 from mlsteward.errors import InvalidInput
 from mlsteward.features.definitions import FeatureDefinition
-from mlsteward.features.transformers import Arithmetic, CustomFunction, DateParts, Elementwise, FeatureStep
+from mlsteward.features.transformers import (
+    Arithmetic,
+    CustomFunction,
+    DateParts,
+    Elementwise,
+    FeatureStep,
+    MissingCode,
+)
 
 
 @dataclass(frozen=True)
@@ -54,8 +62,14 @@ def _one_hot(p: dict) -> object:
 
 
 def _ordinal(p: dict) -> object:
-    return OrdinalEncoder(handle_unknown="use_encoded_value", unknown_value=-1, encoded_missing_value=-2,
-                          categories=p["categories"] and [p["categories"]] or "auto")
+    return MissingCode(OrdinalEncoder(handle_unknown="use_encoded_value", unknown_value=-1,
+                                      encoded_missing_value=-2, categories=[p["categories"]] if p["categories"] else "auto"),
+                       code=-2)
+
+
+def _target_encode(p: dict) -> object:
+    """Cross-fitted on the training rows with seeded, shuffled folds (the same fit gives the same values)."""
+    return TargetEncoder(smooth=p["smooth"], cv=KFold(n_splits=p["cv"], shuffle=True, random_state=p["seed"]))
 
 
 def _bin(p: dict) -> object:
@@ -79,8 +93,7 @@ TRANSFORMS: dict[str, TransformKind] = {k.name: k for k in [
     TransformKind("ordinal", "categories as integers; unseen -1, missing -2", _ordinal,
                   params={"categories": None}),
     TransformKind("target_encode", "categories as the smoothed training mean of the target (cross-fitted "
-                  "on the training rows)", lambda p: TargetEncoder(smooth=p["smooth"], cv=p["cv"]),
-                  params={"smooth": "auto", "cv": 5}),
+                  "on the training rows)", _target_encode, params={"smooth": "auto", "cv": 5, "seed": 0}),
     TransformKind("bin", "numeric values as bin numbers (quantile, uniform or kmeans edges)", _bin,
                   params={"bins": 5, "strategy": "quantile"}),
     TransformKind("date_parts", "parts of a date/time: year, month, dayofweek, ...",
@@ -121,9 +134,9 @@ def build_step(definition: FeatureDefinition) -> FeatureStep:
         estimator = kind.build(params)
     except (TypeError, ValueError) as error:
         raise InvalidInput(f"feature '{definition.name}': bad parameters for '{kind.name}': {error}") from error
-    return FeatureStep(definition.name, estimator, kind.separator)
+    return FeatureStep(definition.name, estimator, kind.separator, multi=multi_output(definition))
 
 
 def multi_output(definition: FeatureDefinition) -> bool:
-    """Whether the transformation may give several output columns (one-hot, date parts, custom)."""
-    return definition.transform in {"one_hot", "date_parts", "custom"}
+    """Whether the transformation gives one column per category or part (one-hot, date parts)."""
+    return definition.transform in {"one_hot", "date_parts"}

@@ -11,6 +11,7 @@ import pandas as pd
 from pydantic import BaseModel, Field
 
 MAX_KEPT_CATEGORIES = 1000
+_EPSILON = 1e-9  # a share exactly at its limit passes, whatever the float rounding
 
 CheckName = Literal["missing_rate_spike", "cardinality_explosion", "unseen_categories", "out_of_range", "missing_column"]
 
@@ -102,7 +103,7 @@ def _missing_spike(ref: ColumnReference, column: pd.Series, config: ValidationCo
     mask = column.isna().to_numpy()
     rate = float(mask.mean())
     allowed = min(1.0, ref.missing_rate + config.missing_rate_increase)
-    if rate <= allowed:
+    if rate <= allowed + _EPSILON:
         return []
     return [ValidationIssue(column=ref.column, check="missing_rate_spike", observed=rate, allowed=allowed,
                             message=f"'{ref.column}' is missing on {rate:.1%} of rows (training: {ref.missing_rate:.1%})",
@@ -119,7 +120,7 @@ def _out_of_range(ref: ColumnReference, column: pd.Series, config: ValidationCon
     with np.errstate(invalid="ignore"):
         outside = present & ((values < ref.min) | (values > ref.max))
     share = float(outside.sum() / present.sum())
-    if share <= config.out_of_range_share:
+    if share <= config.out_of_range_share + _EPSILON:
         return []
     return [ValidationIssue(column=ref.column, check="out_of_range", observed=share, allowed=config.out_of_range_share,
                             message=f"{share:.1%} of '{ref.column}' values lie outside the training range "
@@ -139,7 +140,7 @@ def _categories(ref: ColumnReference, column: pd.Series, config: ValidationConfi
     if ref.categories is not None and len(text):
         unseen = (column.notna() & ~column.astype(str).isin(ref.categories)).to_numpy()
         share = float(unseen.sum() / len(text))
-        if share > config.unseen_share:
+        if share > config.unseen_share + _EPSILON:
             issues.append(ValidationIssue(
                 column=ref.column, check="unseen_categories", observed=share, allowed=config.unseen_share,
                 message=f"{share:.1%} of '{ref.column}' values are categories not seen in training",
