@@ -28,7 +28,7 @@ def invoke(folder: Path, *args: str, monkeypatch: pytest.MonkeyPatch):  # noqa: 
 
 
 def test_fit_is_recorded_once_and_listed_in_the_catalog(quickstart: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    again = invoke(quickstart, "features", "fit", "--dataset", "gss-train@1", "--json", monkeypatch=monkeypatch)
+    again = invoke(quickstart, "features", "fit", "--dataset", "gss-train-joined@1", "--json", monkeypatch=monkeypatch)
     assert again.exit_code == 0, again.output
     body = json.loads(again.output)
     assert (body["feature_set"], body["created"]) == ("gss-income@1", False)  # the quickstart fitted it already
@@ -39,13 +39,18 @@ def test_fit_is_recorded_once_and_listed_in_the_catalog(quickstart: Path, monkey
     shown = json.loads(invoke(quickstart, "features", "show", "education", "--json", monkeypatch=monkeypatch).output)
     assert shown["source_columns"] == ["educcat"] and "education=Bachelor" in shown["outputs"]
     record = json.loads(invoke(quickstart, "features", "show", "gss-income@1", "--json", monkeypatch=monkeypatch).output)
-    assert record["dataset"] == "gss-train@1" and record["digest"].startswith("sha256:")
+    assert record["dataset"] == "gss-train-joined@1" and record["digest"].startswith("sha256:")
 
 
 def test_validate_exits_1_on_shifted_rows(quickstart: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    ok = invoke(quickstart, "features", "validate", "gss-test@1", "--against", "gss-income", monkeypatch=monkeypatch)
+    ok = invoke(quickstart, "features", "validate", "gss-test-joined@1", "--against", "gss-income",
+                monkeypatch=monkeypatch)
     assert ok.exit_code == 0 and "pass the feature validation" in ok.output
-    rows = pd.read_csv(quickstart / "data" / "gss_wages.csv").head(200)
+    from mlsteward.lifecycle.datasets import load_dataset
+    from mlsteward.settings import resolve_settings
+    from mlsteward.workspace import Workspace
+
+    rows = load_dataset(Workspace(resolve_settings(start=quickstart)), "gss-test-joined@1").head(200)
     rows["prestg10"] = 500.0
     rows.to_csv(quickstart / "shifted.csv", index=False)
     bad = invoke(quickstart, "features", "validate", "shifted.csv", "--against", "gss-income", monkeypatch=monkeypatch)
@@ -60,11 +65,47 @@ def test_dictionary_prints_markdown_and_writes_html(quickstart: Path, monkeypatc
     assert html.exit_code == 0 and (quickstart / "dict.html").read_text().startswith("<!DOCTYPE html>")
 
 
+def test_join_materialize_get_and_transform(quickstart: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    joined = invoke(quickstart, "features", "join", "gss-test@1", "-v", "occupation", "-t", "interviewed_at",
+                    "--json", monkeypatch=monkeypatch)
+    body = json.loads(joined.output)
+    assert (body["dataset"]["name"], body["created"]) == ("gss-test-training", True)
+    assert sorted(body["dataset"]["parents"]) == ["gss-test@1", "occupation_history@1"]
+    done = json.loads(invoke(quickstart, "features", "materialize", "--as-of", "2010-01-01T00:00:00Z", "--json",
+                             monkeypatch=monkeypatch).output)
+    assert done[0]["view"] == "occupation" and done[0]["entities"] > 400
+    values = json.loads(invoke(quickstart, "features", "get", "2200", "-v", "occupation", "--json",
+                               monkeypatch=monkeypatch).output)
+    from mlsteward.datasets import gss_occupation_history
+
+    occupations = gss_occupation_history()
+    latest = occupations[(occupations["occ10"] == 2200) & (occupations["as_of"] <= "2010-01-01")].iloc[-1]
+    assert values == {"occupation_respondents": int(latest["occupation_respondents"]),
+                      "occupation_high_income_rate": pytest.approx(latest["occupation_high_income_rate"])}
+    missing = invoke(quickstart, "features", "get", "99999", "-v", "occupation", monkeypatch=monkeypatch)
+    assert missing.exit_code == 0 and "no values for entity '99999'" in missing.output
+    from mlsteward.lifecycle.datasets import load_dataset
+    from mlsteward.settings import resolve_settings
+    from mlsteward.workspace import Workspace
+
+    load_dataset(Workspace(resolve_settings(start=quickstart)), "gss-test@1").to_parquet(quickstart / "rows.parquet")
+    out = invoke(quickstart, "features", "transform", "rows.parquet", "-f", "gss-income", "-o", "features.parquet",
+                 "-v", "occupation", "-t", "interviewed_at", monkeypatch=monkeypatch)
+    assert out.exit_code == 0, out.output
+    expected = load_dataset(Workspace(resolve_settings(start=quickstart)), "gss-test-joined@1")
+    from mlsteward.lifecycle.features import load_feature_set
+
+    feature_set, _ = load_feature_set(Workspace(resolve_settings(start=quickstart)), "gss-income")
+    pd.testing.assert_frame_equal(pd.read_parquet(quickstart / "features.parquet"), feature_set.transform(expected))
+
+
 @pytest.mark.parametrize(("args", "message"), [
     (("features", "show", "nope@1"), "no version 1 of feature set 'nope'"),
     (("features", "show", "not_a_feature"), "no feature 'not_a_feature'"),
     (("features", "fit", "--dataset", "missing@1"), "no version 1 of dataset 'missing'"),
     (("features", "dictionary", "gss-income", "-f", "pdf"), "use md or html"),
+    (("features", "materialize", "-v", "nope"), "no feature view 'nope'"),
+    (("features", "join", "gss-test@1", "-v", "occupation", "-t", "year"), "year"),
 ])
 def test_bad_input_is_one_clear_line(quickstart: Path, monkeypatch: pytest.MonkeyPatch, args, message) -> None:  # noqa: ANN001
     result = invoke(quickstart, *args, monkeypatch=monkeypatch)

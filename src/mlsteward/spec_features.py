@@ -10,6 +10,7 @@ from pydantic import Field, field_validator
 from mlsteward.features.definitions import FeatureDefinition
 from mlsteward.features.selection import SelectionConfig
 from mlsteward.features.validation import ValidationConfig
+from mlsteward.featurestore.views import FeatureView
 from mlsteward.spec_gates import SpecModel, unique_names
 
 
@@ -29,9 +30,15 @@ class FeaturesSpec(SpecModel):
     definitions: list[FeatureDefinition] = []
     selection: SelectionConfig | None = None
     validation: ValidationConfig = ValidationConfig()
+    views: list[FeatureView] = Field([], description="feature views of the feature store, over registered datasets")
     online_store: OnlineStoreConfig = OnlineStoreConfig()
 
     @field_validator("definitions")
     @classmethod
     def _names_unique(cls, definitions: list[FeatureDefinition]) -> list[FeatureDefinition]:
         return unique_names(definitions, "feature")
+
+    @field_validator("views")
+    @classmethod
+    def _view_names_unique(cls, views: list[FeatureView]) -> list[FeatureView]:
+        return unique_names(views, "feature view")

@@ -20,8 +20,10 @@ def test_quickstart_walks_the_stages_that_exist(tmp_path) -> None:  # noqa: ANN0
     assert Path(result.data_report).read_text().startswith("<!DOCTYPE html>")
     statuses = {s.stage.value: s.status for s in result.board.stages}
     assert {statuses[s] for s in ("scoping", "data", "features", "training")} == {StageStatus.IN_PROGRESS}
-    assert statuses["feasibility"] == StageStatus.NOT_STARTED and len(steps) == 6
+    assert statuses["feasibility"] == StageStatus.NOT_STARTED and len(steps) == 8
     assert result.feature_set == "gss-income@1" and Path(result.data_dictionary).exists()
+    assert result.training_sets == {"train": "gss-train-joined@1", "test": "gss-test-joined@1"}
+    assert result.test_validation == "passed"
 
     from mlsteward.lifecycle.datasets import load_dataset
     from mlsteward.settings import resolve_settings
@@ -37,7 +39,7 @@ def test_quickstart_walks_the_stages_that_exist(tmp_path) -> None:  # noqa: ANN0
     assert run.metrics["accuracy"] == pytest.approx((test["high_income"] == majority).mean())
     assert workspace.store.datasets.runs_of(run.id) == [("gss-test@1", "test"), ("gss-train@1", "train")]
     features = workspace.store.feature_sets.get(result.feature_set)
-    assert features.dataset == "gss-train@1" and "age" not in features.summary["inputs"]  # the charter: audit only
+    assert features.dataset == "gss-train-joined@1" and "age" not in features.summary["inputs"]  # audit only
     assert "gender" not in features.summary["inputs"]
     assert workspace.store.audit.verify().ok
     with pytest.raises(InvalidInput, match="already exists"):

@@ -161,3 +161,98 @@ def dictionary(
         typer.echo(text, nl=False)
     else:
         console.print(f"wrote {write_report(text, output)}")
+
+
+@app.command()
+def join(
+    labels: str = typer.Argument(..., help="The label events: a dataset NAME@VERSION."),
+    view: list[str] = typer.Option(..., "--view", "-v", help="A feature view of steward.yaml (repeatable)."),
+    timestamp: str = typer.Option(..., "--timestamp", "-t", help="The label events' time column."),
+    name: str | None = typer.Option(None, "--name", "-n", help="The new dataset's name (default: LABELS-training)."),
+    json_: bool = JSON,
+) -> None:
+    """Build a training set: each label event joined with the views' values as of its time (never a
+    later value), registered as a dataset version with its lineage."""
+    from mlsteward.lifecycle.feature_store import training_set
+
+    workspace = open_workspace()
+    with console.status("joining point in time", spinner="dots"):
+        version, created, notes = training_set(workspace, _spec(workspace), labels, view, timestamp=timestamp,
+                                               name=name)
+    if json_:
+        print_json({"dataset": version, "created": created, "notes": notes})
+        return
+    verb = "Registered" if created else "Unchanged: identical content is already"
+    console.print(f"{verb} [bold]{version.ref}[/] ({version.rows:,} rows x {version.columns} columns): "
+                  f"{version.transformation}.")
+    for note in notes:
+        console.print(f"[dim]note: {note}[/]")
+
+
+@app.command()
+def materialize(
+    view: list[str] = typer.Option([], "--view", "-v", help="Only these views (default: all; repeatable)."),
+    as_of: str | None = typer.Option(None, "--as-of", help="Values at this time (ISO 8601; default: the newest)."),
+    json_: bool = JSON,
+) -> None:
+    """Write each view's latest values per entity to the online store (steward.yaml features.online_store);
+    readers see the old values or the new ones, never a mix."""
+    from mlsteward.lifecycle.feature_store import materialize_views
+
+    workspace = open_workspace()
+    with console.status("materializing", spinner="dots"):
+        done = materialize_views(workspace, _spec(workspace), view or None, as_of=as_of)
+    if json_:
+        print_json(done)
+        return
+    for m in done:
+        console.print(f"materialized view [bold]{m.view}[/] from {m.source}: {m.entities:,} entities "
+                      f"in the {m.store} online store" + (f" (as of {m.as_of})" if m.as_of else ""))
+
+
+@app.command()
+def get(
+    key: str = typer.Argument(..., help="The entity key, e.g. 5620."),
+    view: list[str] = typer.Option(..., "--view", "-v", help="A materialized view (repeatable)."),
+    json_: bool = JSON,
+) -> None:
+    """One entity's values from the online store, as the serving layer reads them."""
+    from mlsteward.featurestore import online_features
+    from mlsteward.lifecycle.feature_store import open_online_store
+
+    workspace = open_workspace()
+    spec = _spec(workspace)
+    store = open_online_store(workspace, spec.features.online_store)
+    try:
+        values = online_features(store, key, view)
+    finally:
+        store.close()
+    if json_:
+        print_json(values)
+        return
+    if all(v is None for v in values.values()):
+        console.print(f"[yellow]no values for entity {key!r} in {', '.join(view)}[/]")
+    for feature, value in values.items():
+        console.print(f"[bold]{feature}[/]: {value}")
+
+
+@app.command()
+def transform(
+    data: Path = typer.Argument(..., help="A Parquet file of rows to compute features for."),
+    feature_set: str = typer.Option(..., "--feature-set", "-f", help="The feature set NAME@VERSION (or NAME)."),
+    output: Path = typer.Option(..., "--output", "-o", help="The Parquet file to write."),
+    view: list[str] = typer.Option([], "--view", "-v", help="Join these views first (repeatable)."),
+    timestamp: str | None = typer.Option(None, "--timestamp", "-t", help="The rows' time column, for --view."),
+    batch_rows: int = typer.Option(100_000, "--batch-rows", help="Rows per batch (bounds memory)."),
+) -> None:
+    """Batch scoring's features: the rows through the fitted pipeline, batch by batch (the same
+    pipeline as training and serving)."""
+    from mlsteward.lifecycle.feature_store import batch_features
+    from mlsteward.lifecycle.features import load_feature_set
+
+    workspace = open_workspace()
+    fitted, record = load_feature_set(workspace, feature_set)
+    with console.status(f"computing features with {record.ref}", spinner="dots"):
+        rows = batch_features(workspace, _spec(workspace), fitted, data, output, views=view, timestamp=timestamp,
+                              batch_rows=batch_rows)
+    console.print(f"wrote {rows:,} rows x {len(fitted.output_columns)} features to {output}")

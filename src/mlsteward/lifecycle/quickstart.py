@@ -10,12 +10,13 @@ import numpy as np
 from pydantic import BaseModel
 
 from mlsteward.data.splits import SplitConfig
-from mlsteward.datasets import gss_wages_with_target
+from mlsteward.datasets import gss_label_events, gss_occupation_history
 from mlsteward.errors import InvalidInput
 from mlsteward.lifecycle.board import LifecycleBoard, lifecycle_board
 from mlsteward.lifecycle.data_stage import assess_dataset
 from mlsteward.lifecycle.datasets import add_dataset, load_dataset
-from mlsteward.lifecycle.features import fit_features
+from mlsteward.lifecycle.feature_store import materialize_views, training_set
+from mlsteward.lifecycle.features import fit_features, validate_against
 from mlsteward.lifecycle.splits import split_and_register
 from mlsteward.settings import resolve_settings
 from mlsteward.spec import load_spec
@@ -34,6 +35,8 @@ class QuickstartResult(BaseModel):
     splits: dict[str, str]
     data_report: str | None
     feature_set: str
+    training_sets: dict[str, str]
+    test_validation: str
     data_dictionary: str
     baseline_run: str
     board: LifecycleBoard
@@ -60,22 +63,31 @@ def run_quickstart(directory: Path, step: Step = lambda _: None) -> QuickstartRe
 
     step("3 data: the bundled GSS wages data (37,887 labelled rows, 1974-2018)")
     csv = directory / "data" / "gss_wages.csv"
-    gss_wages_with_target().to_csv(csv, index=False)
+    gss_label_events().drop(columns=["respondent_id"]).to_csv(csv, index=False)
     version, _ = add_dataset(workspace, csv, name="gss", description="GSS wages with high_income")
     step("3 data: profile, quality SLAs, PII, leakage review, contract and report")
     assessment = assess_dataset(workspace, version.ref, spec.data, project=spec.project)
     step("3 data: time-based split (train on the earlier years, test on the latest)")
     split = split_and_register(workspace, version.ref, SplitConfig(strategy="time", time_column="year",
                                                                    fractions=(0.8, 0.0, 0.2)))
+    step("4 features: the occupation view joined point in time to each split")
+    add_dataset(workspace, gss_occupation_history(), name="occupation_history",
+                description="per occupation and survey year: earlier labelled respondents and their high-income share")
+    joined = {part: training_set(workspace, spec, ref, ["occupation"], timestamp="interviewed_at",
+                                 name=f"gss-{part}-joined")[0].ref for part, ref in split.parts.items()}
     step("4 features: one pipeline fitted on the train split; leakage re-screened; data dictionary")
-    features = fit_features(workspace, spec, split.parts["train"])
+    features = fit_features(workspace, spec, joined["train"])
+    validation = validate_against(workspace, load_dataset(workspace, joined["test"]), features.feature_set)
+    step("4 features: the view materialized to the online store")
+    materialize_views(workspace, spec)
     step("5 training: a tracked baseline run (the charter's baseline: always the majority class)")
     run_id, accuracy = _baseline_run(workspace, split.parts, spec.data.target)
     store.projects.set_stage(spec.project, Stage.TRAINING, StageStatus.IN_PROGRESS,
                              note=f"baseline run {run_id[:8]}: majority class, test accuracy {accuracy:.3f}")
     return QuickstartResult(
         project_dir=str(directory), spec=str(spec_path), dataset=version.ref, splits=split.parts,
-        data_report=assessment.report_path, feature_set=features.feature_set,
+        data_report=assessment.report_path, feature_set=features.feature_set, training_sets=joined,
+        test_validation="passed" if validation.passed else f"{len(validation.issues)} issue(s)",
         data_dictionary=features.dictionary_paths[-1], baseline_run=run_id,
         board=lifecycle_board(store, spec),
         not_yet=["feasibility study", "model training and tuning", "evaluation and model card",
