@@ -119,3 +119,21 @@ def test_fit_without_definitions_says_where_to_add_them(tmp_path: Path, monkeypa
     (tmp_path / "steward.yaml").write_text(spec[:spec.index("features:")] + spec[spec.index("# Gates:"):])
     result = runner.invoke(app, ["features", "fit", "--dataset", "x@1"])
     assert result.exit_code == 2 and "defines no features" in result.output
+
+
+def test_the_python_api_reaches_the_same_feature_set(quickstart: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    import mlsteward
+
+    monkeypatch.chdir(quickstart)
+    mlsteward.set_store(None, None)
+    try:
+        feature_set = mlsteward.load_feature_set("gss-income")
+        rows = mlsteward.load_dataset("gss-test-joined@1")
+        again = mlsteward.fit_features("gss-train-joined@1")
+        joined = mlsteward.training_set("gss-test@1", ["occupation"], timestamp="interviewed_at",
+                                        name="gss-test-joined")
+    finally:
+        mlsteward.set_store(None, None)
+    assert (again.feature_set, again.created) == ("gss-income@1", False)
+    assert joined.ref == "gss-test-joined@1"  # the same join: the same content, the same version
+    assert list(feature_set.transform(rows).columns) == again.outputs

@@ -19,7 +19,8 @@ except PackageNotFoundError:  # running from a source tree that is not installed
     __version__ = "0.0.0+local"
 
 # The API is imported on first use, so `import mlsteward` and every `steward` command start fast.
-_LAZY = {"Run": "mlsteward.tracking.run"}
+_LAZY = {"Run": "mlsteward.tracking.run", "fit_features": "mlsteward.feature_api",
+         "load_feature_set": "mlsteward.feature_api", "training_set": "mlsteward.feature_api"}
 
 
 def __getattr__(name: str):  # noqa: ANN202
@@ -39,9 +40,11 @@ __all__ = [
     "assess_dataset",
     "check_data",
     "end_run",
+    "fit_features",
     "flush",
     "get_run",
     "load_dataset",
+    "load_feature_set",
     "log_artifact",
     "log_batch",
     "log_dataset",
@@ -54,4 +57,5 @@ __all__ = [
     "set_tag",
     "set_tags",
     "start_run",
+    "training_set",
 ]

@@ -17,7 +17,7 @@ from mlsteward.data.profile import ColumnFlags, ColumnProfile, DatasetProfile
 from mlsteward.data.quality import QualityResult
 from mlsteward.errors import InvalidInput
 from mlsteward.report import _charts
-from mlsteward.report._format import fmt_bytes, fmt_int, fmt_num, fmt_share
+from mlsteward.report._format import fmt_bytes, fmt_int, fmt_num, fmt_share, package_version, timestamp_text
 from mlsteward.report._html import plotly_js, render_template
 
 MAX_COLUMN_CARDS = 200
@@ -90,8 +90,8 @@ def render_data_report(
     context = {
         "title": title,
         "dataset": dataset,
-        "generated_at": _timestamp(generated_at),
-        "version": _version(),
+        "generated_at": timestamp_text(generated_at),
+        "version": package_version(),
         "plotly_js": plotly_js(),
         "nav": [(key, label) for key, label in SECTIONS.items() if sections.get(key, True)],
         "cards": _summary_cards(profile, quality, pii, leakage_view),
@@ -158,18 +158,6 @@ def _quarantine_list(quarantined: Iterable[str] | None) -> set[str] | None:
         raise InvalidInput(f"The 'quarantined' parameter of render_data_report must list column names "
                            f"(str); got {bad[0]!r} ({type(bad[0]).__name__}).")
     return set(names)
-
-
-def _timestamp(moment: _dt.datetime) -> str:
-    if moment.tzinfo is not None:
-        return moment.astimezone(_dt.UTC).strftime("%Y-%m-%d %H:%M:%S UTC")
-    return moment.strftime("%Y-%m-%d %H:%M:%S")
-
-
-def _version() -> str:
-    from mlsteward import __version__
-
-    return __version__
 
 
 # --- (1) summary ----------------------------------------------------------------------------------

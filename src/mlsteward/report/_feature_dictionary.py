@@ -5,7 +5,7 @@ from __future__ import annotations
 import datetime as _dt
 
 from mlsteward.features.dictionary import DataDictionary
-from mlsteward.report._data_report import _timestamp, _version
+from mlsteward.report._format import package_version, timestamp_text
 from mlsteward.report._html import render_template
 
 COLUMNS = ("Feature", "Meaning", "Units", "Allowed range", "Made by", "Source columns", "Owner", "Serving",
@@ -28,8 +28,8 @@ def render_dictionary_markdown(dictionary: DataDictionary) -> str:
 def render_dictionary_html(dictionary: DataDictionary, generated_at: _dt.datetime | None = None) -> str:
     """A self-contained page (no scripts) with the same table."""
     return render_template("feature_dictionary.html.j2", {
-        "dictionary": dictionary, "columns": COLUMNS, "version": _version(),
-        "generated_at": _timestamp(generated_at or _dt.datetime.now(_dt.UTC))})
+        "dictionary": dictionary, "columns": COLUMNS, "version": package_version(),
+        "generated_at": timestamp_text(generated_at or _dt.datetime.now(_dt.UTC))})
 
 
 def _cell(text: str) -> str:

@@ -2,8 +2,22 @@
 
 from __future__ import annotations
 
+import datetime as _dt
 import math
 from typing import Any
+
+
+def timestamp_text(moment: _dt.datetime) -> str:
+    """When a report was generated, as printed in its header (UTC when the time is zone-aware)."""
+    if moment.tzinfo is not None:
+        return moment.astimezone(_dt.UTC).strftime("%Y-%m-%d %H:%M:%S UTC")
+    return moment.strftime("%Y-%m-%d %H:%M:%S")
+
+
+def package_version() -> str:
+    from mlsteward import __version__
+
+    return __version__
 
 
 def fmt_int(value: float | None) -> str:
