@@ -361,3 +361,21 @@ def test_read_store_section_refuses_a_broken_store(tmp_path, text):
     with pytest.raises(SpecInvalid) as raised:
         read_store_section(write(tmp_path, VALID + text))
     assert raised.value.problems[0].path in ("store.uri", "<yaml>")
+
+
+def test_features_are_checked_without_the_data() -> None:
+    """Unknown transformations, unknown parameters and cycles are reported by `steward validate`."""
+    from importlib import resources
+
+    text = resources.files("mlsteward").joinpath("templates", "quickstart.yaml").read_text()
+    assert check_spec_text(text) == []
+    bad = text.replace("      transform: standard_scale\n", "      transform: standard_scal\n").replace(
+        "params: {bins: 5}", "params: {bins: 5, colour: red}")
+    problems = {p.path: p for p in check_spec_text(bad)}
+    assert "unknown transformation 'standard_scal'" in problems["features.definitions[1].transform"].expected
+    assert "has no parameter 'colour'" in problems["features.definitions[2].transform"].expected
+    assert problems["features.definitions[1].transform"].line is not None
+    cycle = text.replace("      inputs: [prestg10]\n      description: Occupational",
+                         "      inputs: [prestige_scaled]\n      description: Occupational")
+    (problem,) = check_spec_text(cycle)
+    assert "prestige -> prestige_scaled -> prestige" in problem.expected

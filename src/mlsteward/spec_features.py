@@ -5,13 +5,15 @@ from __future__ import annotations
 
 from typing import Literal
 
-from pydantic import Field, field_validator
+from pydantic import Field, field_validator, model_validator
 
-from mlsteward.features.definitions import FeatureDefinition
+from mlsteward.errors import InvalidInput
+from mlsteward.features.definitions import FeatureDefinition, resolve_order
 from mlsteward.features.selection import SelectionConfig
+from mlsteward.features.transforms import build_step
 from mlsteward.features.validation import ValidationConfig
 from mlsteward.featurestore.views import FeatureView
-from mlsteward.spec_gates import SpecModel, unique_names
+from mlsteward.spec_gates import SpecModel, problem_error, unique_names
 
 
 class OnlineStoreConfig(SpecModel):
@@ -37,6 +39,25 @@ class FeaturesSpec(SpecModel):
     @classmethod
     def _names_unique(cls, definitions: list[FeatureDefinition]) -> list[FeatureDefinition]:
         return unique_names(definitions, "feature")
+
+    @model_validator(mode="after")
+    def _definitions_compile(self) -> FeaturesSpec:
+        """What can be checked without the data: transformations, their parameters and inputs, cycles."""
+        problems = []
+        for i, definition in enumerate(self.definitions):
+            try:
+                build_step(definition)
+            except InvalidInput as error:
+                problems.append((("definitions", i, "transform"), definition.transform, str(error)))
+        if problems:
+            raise problem_error("feature", problems)
+        names = {d.name for d in self.definitions}
+        sources = {n for d in self.definitions for n in d.input_names if n not in names or n == d.name}
+        try:
+            resolve_order(self.definitions, sources)
+        except InvalidInput as error:
+            raise ValueError(str(error)) from None
+        return self
 
     @field_validator("views")
     @classmethod
