@@ -22,6 +22,7 @@ from pydantic.fields import FieldInfo
 from mlsteward.errors import InvalidInput, SpecInvalid
 from mlsteward.spec_data import DataSpec
 from mlsteward.spec_features import FeaturesSpec
+from mlsteward.spec_training import FeasibilitySpec, TrainingSpec
 from mlsteward.spec_gates import (
     GATE_CHECK_KINDS,
     GateCheck,
@@ -166,6 +167,8 @@ class Spec(SpecModel):
     data_sources: list[DataSource] = []
     data: DataSpec = DataSpec()
     features: FeaturesSpec = FeaturesSpec()
+    feasibility: FeasibilitySpec = FeasibilitySpec()
+    training: TrainingSpec = TrainingSpec()
     gates: dict[str, list[Annotated[GateCheckItem, AfterValidator(_signoff_roles_held)]]] = {}
     store: StoreConfig | None = None
 
