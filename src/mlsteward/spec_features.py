@@ -9,9 +9,7 @@ from pydantic import Field, field_validator, model_validator
 
 from mlsteward.errors import InvalidInput
 from mlsteward.features.definitions import FeatureDefinition, resolve_order
-from mlsteward.features.selection import SelectionConfig
-from mlsteward.features.transforms import build_step
-from mlsteward.features.validation import ValidationConfig
+from mlsteward.features.config import SelectionConfig, ValidationConfig
 from mlsteward.featurestore.views import FeatureView
 from mlsteward.spec_gates import SpecModel, problem_error, unique_names
 
@@ -43,6 +41,10 @@ class FeaturesSpec(SpecModel):
     @model_validator(mode="after")
     def _definitions_compile(self) -> FeaturesSpec:
         """What can be checked without the data: transformations, their parameters and inputs, cycles."""
+        if not self.definitions:
+            return self
+        from mlsteward.features.transforms import build_step  # scikit-learn: only when features are defined
+
         problems = []
         for i, definition in enumerate(self.definitions):
             try:

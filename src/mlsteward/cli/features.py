@@ -8,21 +8,12 @@ from pathlib import Path
 import typer
 from rich.table import Table
 
-from mlsteward.cli.common import JSON, open_workspace
+from mlsteward.cli.common import JSON, open_workspace, project_spec
 from mlsteward.cli.output import console, print_json, when
 from mlsteward.errors import InvalidInput
 
 app = typer.Typer(help="Features: definitions, one fitted pipeline, validation, catalog, feature store.",
                   no_args_is_help=True)
-
-
-def _spec(workspace):  # noqa: ANN001, ANN202 - Workspace -> Spec
-    from mlsteward.spec import load_spec
-
-    if workspace.settings.spec_path is None:
-        raise InvalidInput("no steward.yaml here or above: run `steward init`, then define features under "
-                           "features.definitions")
-    return load_spec(workspace.settings.spec_path)
 
 
 @app.command()
@@ -38,7 +29,7 @@ def fit(
 
     workspace = open_workspace()
     with console.status("fitting features", spinner="dots"):
-        result = fit_features(workspace, _spec(workspace), dataset, name=name)
+        result = fit_features(workspace, project_spec(workspace), dataset, name=name)
     if json_:
         print_json(result)
         return
@@ -66,7 +57,7 @@ def list_(json_: bool = JSON) -> None:
     from mlsteward.lifecycle.features import catalog
 
     workspace = open_workspace()
-    entries, sets = catalog(workspace, _spec(workspace))
+    entries, sets = catalog(workspace, project_spec(workspace))
     if json_:
         print_json({"features": entries, "feature_sets": sets})
         return
@@ -99,7 +90,7 @@ def show(ref: str = typer.Argument(..., help="A feature name, or a feature set N
         console.print(f"outputs: {', '.join(record.summary['outputs'])}")
         console.print(f"pipeline: {record.digest}")
         return
-    entries, _ = catalog(workspace, _spec(workspace))
+    entries, _ = catalog(workspace, project_spec(workspace))
     found = [e for e in entries if e.feature == ref]
     if not found:
         raise InvalidInput(f"no feature {ref!r} in steward.yaml: `steward features list` shows the features")
@@ -177,7 +168,7 @@ def join(
 
     workspace = open_workspace()
     with console.status("joining point in time", spinner="dots"):
-        version, created, notes = training_set(workspace, _spec(workspace), labels, view, timestamp=timestamp,
+        version, created, notes = training_set(workspace, project_spec(workspace), labels, view, timestamp=timestamp,
                                                name=name)
     if json_:
         print_json({"dataset": version, "created": created, "notes": notes})
@@ -201,7 +192,7 @@ def materialize(
 
     workspace = open_workspace()
     with console.status("materializing", spinner="dots"):
-        done = materialize_views(workspace, _spec(workspace), view or None, as_of=as_of)
+        done = materialize_views(workspace, project_spec(workspace), view or None, as_of=as_of)
     if json_:
         print_json(done)
         return
@@ -221,7 +212,7 @@ def get(
     from mlsteward.lifecycle.feature_store import open_online_store
 
     workspace = open_workspace()
-    spec = _spec(workspace)
+    spec = project_spec(workspace)
     store = open_online_store(workspace, spec.features.online_store)
     try:
         values = online_features(store, key, view)
@@ -253,6 +244,6 @@ def transform(
     workspace = open_workspace()
     fitted, record = load_feature_set(workspace, feature_set)
     with console.status(f"computing features with {record.ref}", spinner="dots"):
-        rows = batch_features(workspace, _spec(workspace), fitted, data, output, views=view, timestamp=timestamp,
+        rows = batch_features(workspace, project_spec(workspace), fitted, data, output, views=view, timestamp=timestamp,
                               batch_rows=batch_rows)
     console.print(f"wrote {rows:,} rows x {len(fitted.output_columns)} features to {output}")

@@ -1,17 +1,22 @@
 """Profile a Parquet file larger than memory, batch by batch: the same ``DatasetProfile``.
 
-``profile_parquet(path, target=..., config=..., batch_rows=250_000)`` streams the file with
-``pyarrow.parquet.ParquetFile.iter_batches`` (each batch converted to pandas) twice, and applies the
+``profile_parquet(path, target=..., config=..., batch_rows=250_000)`` streams the file once with
+``pyarrow.parquet.ParquetFile.iter_batches`` (each batch converted to pandas), and applies the
 rules of ``mlsteward.data.profile`` (types, flags, warnings, target advice come from the same
-helpers). Peak memory is proportional to ``batch_rows`` plus the caps below, not to the file.
+helpers). Only the numeric columns with more than ``distinct_cap`` distinct values are read a
+second time (those columns alone), for their histograms and outlier counts; every other numeric
+column gets both from its exact value counts. Peak memory is proportional to ``batch_rows`` plus
+the caps below, not to the file.
 
 Exact (equal to ``profile_dataset(pd.read_parquet(path))``): rows, counts, missing counts, infinite
-counts, min/max, mean/std/skewness (``Moments`` merged across batches), histograms (pass 2, over
-the fixed edges of the pass-1 min/max), the target's class counts and imbalance advice; distinct
+counts, min/max, mean/std/skewness (``Moments`` merged across batches), histograms (over the fixed
+edges of the whole file's min/max), the target's class counts and imbalance advice; distinct
 counts and top values while a column has at most ``distinct_cap`` distinct values; duplicate rows
-while the file has at most ``duplicate_cap`` distinct rows (64-bit row hashes: exact up to a hash
-collision, probability about rows**2 / 2**65). ``memory_bytes`` is the sum over batches (a
-``category`` column repeats its categories per batch).
+while the file has at most ``duplicate_cap`` distinct rows (64-bit row hashes computed from the
+Arrow values, so a value hashes alike in every batch: exact up to a hash collision, probability
+about rows**2 / 2**65; integers are compared as integers, where pandas compares an integer column
+with missing values as float64: the two differ only beyond 2**53). ``memory_bytes`` is the sum over
+batches (a ``category`` column repeats its categories per batch).
 
 Approximate: one seeded sample of at most ``config.correlation_max_rows`` rows (bottom-k of a
 uniform key per row: a uniform sample without replacement) gives the quantiles, hence the IQR
@@ -25,7 +30,8 @@ Caps: above ``distinct_cap`` distinct values a column keeps counting only the fi
 ``distinct_cap`` values it met: ``distinct_count`` is then a lower bound, top values are among
 those values, an identifier is "no tracked value repeated" (warned per column). Above
 ``duplicate_cap`` distinct rows, new rows are no longer remembered: ``duplicate_rows`` is a lower
-bound (rows equal to one of the first ``duplicate_cap`` distinct rows), with a warning.
+bound (rows equal to a row of the batches read before the cap was reached, or to an earlier row
+of their own batch), with a warning.
 
 Types are routed per batch by ``profile_types._route``; a column's dtype is that of the whole file
 (an integer column with a missing value is float64, a boolean one object, as pandas reads it).
@@ -38,6 +44,8 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
+import pyarrow as pa
+import pyarrow.compute as pc
 import pyarrow.parquet as pq
 
 from mlsteward.data.profile_columns import (
@@ -49,6 +57,7 @@ from mlsteward.data.profile_columns import (
     _quantile_key,
     _top_indices,
 )
+from mlsteward.data.profile_duplicates import _FNV, _mix
 from mlsteward.data.profile_models import (
     ColumnProfile,
     DatasetProfile,
@@ -57,7 +66,7 @@ from mlsteward.data.profile_models import (
     NumericStats,
     ProfileConfig,
 )
-from mlsteward.data.profile_stats import Moments, histogram_counts, histogram_edges, sorted_quantiles
+from mlsteward.data.profile_stats import Moments, histogram_edges, sorted_quantiles
 from mlsteward.data.profile_target import (
     TargetProfile,
     class_balance,
@@ -124,6 +133,8 @@ class _Column:
             vc = pd.Series(present).value_counts(sort=False)
         else:
             try:
+                if route == "object":  # value_counts takes arrays as keys; factorize, as profile_columns
+                    pd.factorize(conv)  # does, raises on them
                 vc = pd.Series(conv).value_counts(sort=False)
             except TypeError:  # unhashable values: count their text, as profile_columns does
                 vc = pd.Series(conv).map(repr, na_action="ignore").value_counts(sort=False)
@@ -212,7 +223,9 @@ def profile_parquet(path: str | os.PathLike, *, target: str | None = None,
     k = cfg.correlation_max_rows
     rng = np.random.default_rng(cfg.seed)
     sample, keys, index_bytes = None, np.empty(0), 0
-    for batch in pf.iter_batches(batch_size=batch_rows):  # pass 1
+    repeats = _Duplicates(duplicate_cap)
+    for batch in pf.iter_batches(batch_size=batch_rows):  # the one pass over every column
+        repeats.add(_row_hashes(batch))
         df = batch.to_pandas()
         df.columns = names
         for col in cols:
@@ -244,8 +257,10 @@ def profile_parquet(path: str | os.PathLike, *, target: str | None = None,
         iqr = qv[0.75] - qv[0.25]
         fences[c.pos] = (qv, iqr, qv[0.25] - cfg.iqr_factor * iqr, qv[0.75] + cfg.iqr_factor * iqr)
         c.edges = histogram_edges(c.low, c.high, cfg.histogram_bins)
-        c.hist = np.zeros(cfg.histogram_bins, dtype=np.int64)
-    duplicates, dup_overflow = _pass2(pf, cols, numeric, fences, batch_rows, duplicate_cap)
+        if not c.overflow:  # every value counted: histogram and outliers from the counts
+            c.hist, c.outliers = _counted_histogram(c.counts, c.edges, fences[c.pos][2], fences[c.pos][3])
+    _pass2(pf, [c for c in numeric if c.overflow], fences, batch_rows, cfg.histogram_bins)
+    duplicates, dup_overflow = repeats.count, repeats.overflow
     for c in numeric:
         qv, iqr, lower, upper = fences[c.pos]
         m = c.moments
@@ -297,41 +312,131 @@ def profile_parquet(path: str | os.PathLike, *, target: str | None = None,
         associations=[a for _, a in associations], warnings=warnings, config=cfg)
 
 
-def _pass2(pf: pq.ParquetFile, cols: list[_Column], numeric: list[_Column], fences: dict,
-           batch_rows: int, cap: int) -> tuple[int, bool]:
-    """Histograms and outliers of the numeric columns; duplicate rows from 64-bit row hashes."""
-    seen, duplicates, overflow = np.empty(0, dtype=np.uint64), 0, False
-    for batch in pf.iter_batches(batch_size=batch_rows):
-        df = batch.to_pandas()
-        df.columns = [c.name for c in cols]
-        for c in numeric:
-            _, conv, _, _ = _route_of(df.iloc[:, c.pos])
+def _counted_histogram(counts: pd.Series, edges: np.ndarray, lower: float, upper: float
+                       ) -> tuple[np.ndarray, int]:
+    """Histogram counts and outliers from exact value counts (``histogram_counts`` on the values
+    repeated by their counts, without repeating them)."""
+    values = counts.index.to_numpy(np.float64)
+    finite = np.isfinite(values)
+    values, n = values[finite], counts.to_numpy(np.int64)[finite]
+    order = np.argsort(values, kind="stable")
+    values, cum = values[order], np.concatenate(([0], np.cumsum(n[order])))
+    at = np.searchsorted(values, edges, side="left")
+    at[-1] = np.searchsorted(values, edges[-1], side="right")
+    outliers = cum[np.searchsorted(values, lower, "left")] + cum[-1] - cum[np.searchsorted(values, upper, "right")]
+    return np.diff(cum[at]), int(outliers)
+
+
+def _pass2(pf: pq.ParquetFile, cols: list[_Column], fences: dict, batch_rows: int, bins: int) -> None:
+    """Histograms and outliers of the numeric columns whose values were not all counted, reading
+    those columns only; each value is binned by binary search on the edges (no sort)."""
+    if not cols:
+        return
+    for c in cols:
+        c.hist = np.zeros(bins, dtype=np.int64)
+    for batch in pf.iter_batches(batch_size=batch_rows, columns=[c.name for c in cols]):
+        df = batch.to_pandas()  # with the file's pandas metadata, as in the first pass
+        for i, c in enumerate(cols):
+            _, conv, _, _ = _route_of(df.iloc[:, i])
             f = conv[np.isfinite(conv)] if conv.dtype.kind == "f" else conv
-            f = np.sort(f.astype(np.float64, copy=False))
-            c.hist += histogram_counts(f, c.edges)
+            f = f.astype(np.float64, copy=False)
+            at = np.searchsorted(c.edges, f, side="right") - 1  # bins [left, right), the last closed
+            np.minimum(at, bins - 1, out=at)
+            c.hist += np.bincount(at, minlength=bins)
             _, _, lower, upper = fences[c.pos]
-            c.outliers += int(np.searchsorted(f, lower, "left")) + len(f) - \
-                int(np.searchsorted(f, upper, "right"))
-        for c in cols:  # one dtype per column, so equal values hash equally in every batch
-            if str(df.dtypes.iloc[c.pos]) != c.dtype:
-                df[c.name] = df[c.name].astype(c.dtype)
-            if df[c.name].dtype.kind == "f":
-                df[c.name] = df[c.name] + 0.0  # -0.0 equals 0.0
-        try:
-            h = pd.util.hash_pandas_object(df, index=False).to_numpy()
-        except TypeError:  # unhashable cells: hash their text
-            h = pd.util.hash_pandas_object(df.map(repr), index=False).to_numpy()
-        h = np.unique(h)
-        duplicates += len(df) - len(h)
-        pos = np.minimum(np.searchsorted(seen, h), max(len(seen) - 1, 0))
-        known = seen[pos] == h if len(seen) else np.zeros(len(h), dtype=bool)
-        duplicates += int(known.sum())
-        if not overflow:
-            if len(seen) + int((~known).sum()) > cap:
-                overflow = True
-            else:
-                seen = np.union1d(seen, h[~known])
-    return duplicates, overflow
+            c.outliers += int(np.count_nonzero(f < lower)) + int(np.count_nonzero(f > upper))
+
+
+_NULL = np.uint64(0x6A09E667F3BCC908)  # the word of a missing value
+
+
+def _row_hashes(batch: pa.RecordBatch) -> np.ndarray:
+    """A 64-bit hash per row from the Arrow values, the same for equal rows in any batch."""
+    h = np.zeros(batch.num_rows, dtype=np.uint64)
+    for column in batch.columns:
+        h *= _FNV
+        h ^= _mix(_words(column))
+    return h
+
+
+def _words(arr: pa.Array) -> np.ndarray:
+    """One 64-bit word per value, equal when pandas calls the values equal (missing values equal
+    each other; in a float column a missing value is NaN, and -0.0 is 0.0)."""
+    t = arr.type
+    if pa.types.is_dictionary(t):
+        index = arr.indices.fill_null(0).to_numpy(zero_copy_only=False)
+        words = _distinct_words(arr.dictionary)[index.astype(np.intp, copy=False)] if len(arr.dictionary) \
+            else np.full(len(arr), _NULL, dtype=np.uint64)
+        return _mark_missing(words, arr)
+    if pa.types.is_floating(t):
+        v = arr.to_numpy(zero_copy_only=False).astype(np.float64) + 0.0  # a copy; -0.0 -> 0.0
+        v[np.isnan(v)] = np.nan  # one NaN bit pattern, missing included
+        return v.view(np.uint64)
+    if pa.types.is_integer(t) or pa.types.is_boolean(t):
+        v = arr.fill_null(pa.scalar(0, t) if pa.types.is_integer(t) else False).to_numpy(zero_copy_only=False)
+        return _mark_missing(v.astype(np.int64).view(np.uint64), arr)
+    if pa.types.is_temporal(t) and t.bit_width in (32, 64):
+        v = arr.view(pa.int64() if t.bit_width == 64 else pa.int32()).fill_null(0).to_numpy(zero_copy_only=False)
+        return _mark_missing(v.astype(np.int64).view(np.uint64), arr)
+    if _is_text(t):  # each distinct text hashed once
+        return _words(pc.dictionary_encode(arr))
+    s = arr.to_pandas()
+    try:
+        return pd.util.hash_pandas_object(s, index=False).to_numpy()
+    except TypeError:  # unhashable cells: hash their text
+        return pd.util.hash_pandas_object(s.map(repr, na_action="ignore"), index=False).to_numpy()
+
+
+def _is_text(t: pa.DataType) -> bool:
+    return pa.types.is_string(t) or pa.types.is_large_string(t) or pa.types.is_binary(t) \
+        or pa.types.is_large_binary(t)
+
+
+def _distinct_words(values: pa.Array) -> np.ndarray:
+    """The words of a dictionary's values (text: siphash of its bytes, as pandas hashes text)."""
+    if not _is_text(values.type):
+        words = _words(values)
+        if pa.types.is_floating(values.type):  # a NaN category is a missing value to pandas
+            words[np.isnan(values.to_numpy(zero_copy_only=False))] = _NULL
+        return words
+    words = pd.util.hash_array(values.to_numpy(zero_copy_only=False).astype(object), categorize=False)
+    return _mark_missing(words, values)
+
+
+def _mark_missing(words: np.ndarray, arr: pa.Array) -> np.ndarray:
+    if arr.null_count:
+        words[~arr.is_valid().to_numpy(zero_copy_only=False)] = _NULL
+    return words
+
+
+class _Duplicates:
+    """Rows equal to an earlier row, from row hashes: the distinct hashes met so far are kept
+    sorted (at most ``cap`` of them; once a batch would pass the cap they are frozen) and each
+    batch is sorted, looked up by binary search, and merged in in linear time."""
+
+    def __init__(self, cap: int) -> None:
+        self.cap, self.count, self.overflow = cap, 0, False
+        self.seen = np.empty(0, dtype=np.uint64)
+
+    def add(self, hashes: np.ndarray) -> None:
+        h = np.sort(hashes)
+        first = np.ones(len(h), dtype=bool)
+        np.not_equal(h[1:], h[:-1], out=first[1:])
+        h = h[first]
+        self.count += len(first) - len(h)  # repeats within the batch
+        if len(self.seen):
+            at = np.searchsorted(self.seen, h)
+            known = self.seen[np.minimum(at, len(self.seen) - 1)] == h
+            self.count += int(known.sum())
+            h, at = h[~known], at[~known]
+        else:
+            at = np.zeros(len(h), dtype=np.intp)
+        if self.overflow or not len(h):
+            return
+        if len(self.seen) + len(h) > self.cap:
+            self.overflow = True
+        else:
+            self.seen = np.insert(self.seen, at, h)
 
 
 def _target(t: _Column, cfg: ProfileConfig) -> tuple[TargetProfile, str]:

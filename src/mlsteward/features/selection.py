@@ -7,28 +7,13 @@ from typing import Literal
 
 import numpy as np
 import pandas as pd
-from pydantic import BaseModel, Field, model_validator
+from pydantic import BaseModel, Field
 from sklearn.decomposition import PCA
 from sklearn.ensemble import RandomForestClassifier, RandomForestRegressor
 from sklearn.feature_selection import mutual_info_classif, mutual_info_regression
 
 from mlsteward.errors import InvalidInput
-
-
-class SelectionConfig(BaseModel):
-    """Keep the ``keep`` best features, or those scoring at least ``min_score``."""
-
-    method: Literal["mutual_info", "model"] = "mutual_info"
-    keep: int | None = Field(None, ge=1, description="how many features to keep, the best first")
-    min_score: float | None = Field(None, ge=0, description="drop features scoring below this")
-    task: Literal["auto", "classification", "regression"] = "auto"
-    seed: int = 0
-
-    @model_validator(mode="after")
-    def _one_rule(self) -> SelectionConfig:
-        if self.keep is None and self.min_score is None:
-            raise ValueError("say how to select: keep (a count) or min_score (a threshold)")
-        return self
+from mlsteward.features.config import SelectionConfig
 
 
 class FeatureScore(BaseModel):

@@ -10,19 +10,12 @@ import numpy as np
 import pandas as pd
 from pydantic import BaseModel, Field
 
+from mlsteward.features.config import ValidationConfig
+
 MAX_KEPT_CATEGORIES = 1000
 _EPSILON = 1e-9  # a share exactly at its limit passes, whatever the float rounding
 
 CheckName = Literal["missing_rate_spike", "cardinality_explosion", "unseen_categories", "out_of_range", "missing_column"]
-
-
-class ValidationConfig(BaseModel):
-    """How far new rows may move from the training data before a check fails."""
-
-    missing_rate_increase: float = Field(0.05, ge=0, le=1, description="allowed rise of a column's missing share")
-    cardinality_factor: float = Field(2.0, ge=1, description="allowed growth factor of distinct values")
-    unseen_share: float = Field(0.01, ge=0, le=1, description="allowed share of rows with unseen categories")
-    out_of_range_share: float = Field(0.01, ge=0, le=1, description="allowed share of values outside the training range")
 
 
 class ColumnReference(BaseModel):

@@ -7,10 +7,10 @@ value from the future); ``materialize`` writes each entity's latest values to an
 
 from importlib import import_module
 
-from mlsteward.featurestore.offline import historical_features
-from mlsteward.featurestore.views import FeatureView, entity_key
-
 _LAZY = {
+    "FeatureView": "mlsteward.featurestore.views",
+    "entity_key": "mlsteward.featurestore.views",
+    "historical_features": "mlsteward.featurestore.offline",
     "OnlineStore": "mlsteward.featurestore.online",
     "latest_per_entity": "mlsteward.featurestore.online",
     "materialize": "mlsteward.featurestore.online",
@@ -20,7 +20,7 @@ _LAZY = {
 }
 
 
-def __getattr__(name: str):  # noqa: ANN202 - the online stores load on first use (redis is optional)
+def __getattr__(name: str):  # noqa: ANN202 - loaded on first use: steward.yaml reads views.py alone
     if name in _LAZY:
         value = getattr(import_module(_LAZY[name]), name)
         globals()[name] = value

@@ -13,8 +13,6 @@ import re
 from collections import Counter
 from typing import Any
 
-import numpy as np
-import pandas as pd
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
 from mlsteward.errors import InvalidInput
@@ -81,6 +79,8 @@ def entity_key(value: Any) -> str:
     """
     if isinstance(value, str):
         return value
+    import numpy as np  # here, not at the top: steward.yaml's models import this module
+
     if isinstance(value, bool | np.bool_):
         raise InvalidInput(f"an entity key must be text or a number; got the boolean {value!r}.")
     if isinstance(value, int | np.integer):
@@ -102,6 +102,8 @@ def entity_key(value: Any) -> str:
 
 def _is_missing(value: Any) -> bool:
     try:
+        import pandas as pd
+
         return bool(pd.isna(value))
     except (TypeError, ValueError):
         return False

@@ -1,12 +1,19 @@
 """Register datasets: a CSV / Parquet file or a data frame as a Parquet snapshot, a folder of files
 as a manifest. Everything is validated and stored content-addressed before one transaction records
-the version, so bad input leaves nothing half-registered."""
+the version, so bad input leaves nothing half-registered.
+
+A CSV is streamed into its snapshot block by block (memory bounded by one row group, whatever the
+file's size) with the column types ``pyarrow.csv.read_csv`` infers over the whole file, and written
+byte for byte as ``pq.write_table(read_csv(path), compression="zstd")`` writes it (the snapshots of
+earlier versions), except that a row group of a very wide table is cut at ``ROW_GROUP_BYTES``. The
+same CSV always gives the same bytes, hence the same version (see ``_CsvStream``)."""
 
 from __future__ import annotations
 
 import io
 import json
 import os
+import re
 import socket
 import tempfile
 from collections.abc import Callable
@@ -22,6 +29,15 @@ from mlsteward.workspace import Workspace
 Progress = Callable[[int, int], None]
 TABLE_SUFFIXES = {".csv": "csv", ".tsv": "csv", ".txt": "csv", ".parquet": "parquet", ".pq": "parquet"}
 COMPRESSED = (".gz", ".bz2", ".zst")  # a compressed CSV, read as such by pyarrow
+CSV_BLOCK_BYTES = 1 << 20  # pyarrow's default block: the streamed batches are read_csv's chunks
+ROW_GROUP_ROWS = 1024 * 1024  # pyarrow's default row group, so a snapshot equals write_table's file
+ROW_GROUP_BYTES = 128 << 20  # ... unless those rows hold more than this in memory (a wide table)
+# the order in which Arrow's CSV inference loosens a column's type (csv/inference_internal.h)
+_LOOSER = (pa.null(), pa.int64(), pa.bool_(), pa.date32(), pa.time32("s"), pa.timestamp("s"),
+           pa.timestamp("ns"), pa.timestamp("s", "UTC"), pa.timestamp("ns", "UTC"), pa.float64(),
+           pa.string(), pa.binary())
+_CONVERSION = re.compile(r"In CSV column #(\d+): CSV conversion error to (.+?): ")
+_VALUE = re.compile(r"(?:invalid value|zone offset in) '(.*)'(?:\. If these timestamps .*)?$", re.S)
 
 
 def table_format(path: Path) -> str | None:
@@ -117,7 +133,15 @@ def _file_version(workspace: Workspace, path: Path, encoding: str) -> NewDataset
         _check_columns(path, schema.names, rows)
         digest, size = _stored_digest(workspace, path)  # already Parquet: stored byte for byte
         return _table_version(schema, rows, digest, size, "parquet", str(path.resolve()))
-    return _snapshot(workspace, _read_csv(path, encoding), "csv", str(path.resolve()))
+    handle, tmp = tempfile.mkstemp(prefix="steward-snapshot-", suffix=".parquet")
+    os.close(handle)
+    try:
+        schema, rows = _CsvStream(path, encoding).write(tmp)
+        _check_columns(path, schema.names, rows)
+        ref = workspace.artifacts.put_file(tmp)
+    finally:
+        os.unlink(tmp)
+    return _table_version(schema, rows, ref.digest, ref.size, "csv", str(path.resolve()))
 
 
 def _stored_digest(workspace: Workspace, path: Path) -> tuple[str, int]:
@@ -144,29 +168,165 @@ def _unchanged(hit: tuple[int, int, str] | None, stat: os.stat_result, workspace
 
 
 def _read_csv(path: Path, encoding: str) -> pa.Table:
+    """The whole CSV in memory (``read_table``); ``_CsvStream`` gives the same types."""
     from pyarrow import csv
 
-    delimiter = "\t" if ".tsv" in [s.lower() for s in path.suffixes] else ","
     try:
         table = csv.read_csv(path, read_options=csv.ReadOptions(encoding=encoding),
-                             parse_options=csv.ParseOptions(delimiter=delimiter))
+                             parse_options=_parse_options(path))
     except (pa.ArrowInvalid, UnicodeDecodeError, LookupError) as exc:
-        text = str(exc).strip().splitlines()[0]
-        if "UTF8" in text or "utf-8" in text.lower() or isinstance(exc, UnicodeDecodeError):
-            hint = (f"the file is not valid {encoding}: pass the right encoding "
-                    "(e.g. --encoding latin-1), or re-save it as UTF-8")
-        elif "Expected" in text and "columns" in text:
-            hint = "a row has a different number of fields than the header: fix or quote that row"
-        else:
-            hint = "check the delimiter, quoting and header"
-        raise InvalidInput(f"cannot read {path} as CSV: {text}; {hint}") from exc
-    # pyarrow types text that is not valid in the encoding as binary instead of failing
-    undecodable = [f.name for f in table.schema if pa.types.is_binary(f.type) or pa.types.is_large_binary(f.type)]
+        raise _csv_error(path, exc, encoding) from exc
+    _check_decodable(path, table.schema, encoding)
+    return table
+
+
+def _parse_options(path: Path):  # noqa: ANN202 - pyarrow.csv.ParseOptions
+    from pyarrow import csv
+
+    return csv.ParseOptions(delimiter="\t" if ".tsv" in [s.lower() for s in path.suffixes] else ",")
+
+
+def _csv_error(path: Path, exc: Exception, encoding: str) -> InvalidInput:
+    text = str(exc).strip().splitlines()[0]
+    if "UTF8" in text or "utf-8" in text.lower() or isinstance(exc, UnicodeDecodeError):
+        hint = (f"the file is not valid {encoding}: pass the right encoding "
+                "(e.g. --encoding latin-1), or re-save it as UTF-8")
+    elif "Expected" in text and "columns" in text:
+        hint = "a row has a different number of fields than the header: fix or quote that row"
+    else:
+        hint = "check the delimiter, quoting and header"
+    return InvalidInput(f"cannot read {path} as CSV: {text}; {hint}")
+
+
+def _check_decodable(path: Path, schema: pa.Schema, encoding: str) -> None:
+    """pyarrow types text that is not valid in the encoding as binary instead of failing."""
+    undecodable = [f.name for f in schema if pa.types.is_binary(f.type) or pa.types.is_large_binary(f.type)]
     if undecodable:
         raise InvalidInput(f"cannot read {path} as CSV: column(s) {', '.join(map(repr, undecodable))} are not "
                            f"valid {encoding}: pass the right encoding (e.g. --encoding latin-1), or re-save "
                            "the file as UTF-8")
-    return table
+
+
+class _TypeConflict(Exception):
+    """A block does not convert to the type its column was given (``value``: the first that did
+    not, when the message names it)."""
+
+    def __init__(self, index: int, type_text: str, value: str | None) -> None:
+        super().__init__(index, type_text, value)
+        self.index, self.type_text, self.value = index, type_text, value
+
+
+def _converts(value: str, type_: pa.DataType) -> bool:
+    """Whether one CSV cell holding ``value`` converts to ``type_`` (the reader's own rules)."""
+    from pyarrow import csv
+
+    cell = b'c\n"' + value.replace('"', '""').encode() + b'"\n'
+    try:
+        csv.read_csv(io.BytesIO(cell), convert_options=csv.ConvertOptions(column_types={"c": type_}))
+    except pa.ArrowInvalid:
+        return False
+    return True
+
+
+class _CsvStream:
+    """A CSV streamed into a Parquet file: ``open_csv`` batches (one ``CSV_BLOCK_BYTES`` block each)
+    gathered into row groups of ``ROW_GROUP_ROWS`` rows, or fewer where they would hold more than
+    ``ROW_GROUP_BYTES`` of Arrow data; so memory is bounded by one row group.
+
+    Types: ``open_csv`` infers them from the first block and fails on a later block that does not
+    convert. ``read_csv`` instead loosens such a column one step along Arrow's inference order
+    (``_LOOSER``: int64, bool, date, time, timestamps, float64, string) until every block converts,
+    and so does this stream: on a conflict the column is given the next type that converts the
+    offending value (the types skipped fail on that value, so ``read_csv`` would pass them too) and
+    the file is read again, first checking only, writing nothing, until a pass converts everything,
+    then writing. The common case is one pass; each late type change costs a re-read up to where it
+    appears. The result is always ``read_csv``'s types, so the same data gives the same snapshot
+    however it is laid out in blocks, and a late ``12.5`` or ``unknown`` in an integer column widens
+    it as before instead of failing. Text that does not decode (binary) fails with the encoding
+    hint, as before."""
+
+    def __init__(self, path: Path, encoding: str) -> None:
+        self.path, self.encoding = path, encoding
+        self.names: list[str] = []
+        self.forced: dict[str, pa.DataType] = {}
+
+    def write(self, out: str) -> tuple[pa.Schema, int]:
+        """Write the Parquet file ``out``; returns its schema and row count."""
+        write = True
+        while True:
+            try:
+                schema, rows = self._pass(out if write else None)
+            except _TypeConflict as conflict:
+                self._loosen(conflict)
+                write = False
+                continue
+            if write:
+                return schema, rows
+            write = True
+
+    def _loosen(self, conflict: _TypeConflict) -> None:
+        name = self.names[conflict.index]
+        current = self.forced.get(name)
+        if current is None:
+            current = next((t for t in _LOOSER if str(t) == conflict.type_text), None)
+        if current not in _LOOSER[:-1]:  # not a step of Arrow's inference: cannot happen, but say so
+            raise InvalidInput(f"cannot read {self.path} as CSV: column {name!r} does not convert to "
+                               f"{conflict.type_text} in a later part of the file; convert it to one type")
+        later = _LOOSER[_LOOSER.index(current) + 1:]
+        value = conflict.value
+        if value is not None and not _converts(value, current):  # the value read off the message
+            looser = next((t for t in later[:-1] if _converts(value, t)), later[-1])  # skip what fails
+        else:  # ... was misread: one step at a time
+            looser = later[0]
+        if looser == pa.binary():
+            _check_decodable(self.path, pa.schema([pa.field(name, looser)]), self.encoding)
+        self.forced[name] = looser
+
+    def _pass(self, out: str | None) -> tuple[pa.Schema, int]:
+        from pyarrow import csv
+
+        writer = None
+        try:
+            reader = csv.open_csv(
+                self.path, read_options=csv.ReadOptions(encoding=self.encoding, block_size=CSV_BLOCK_BYTES),
+                parse_options=_parse_options(self.path),
+                convert_options=csv.ConvertOptions(column_types=self.forced))
+            schema = reader.schema
+            self.names = schema.names
+            _check_decodable(self.path, schema, self.encoding)
+            _check_columns(self.path, schema.names, None)
+            if out is not None:
+                writer = pq.ParquetWriter(out, schema, compression="zstd")  # as pq.write_table
+            rows = 0
+            pending: list[pa.RecordBatch] = []
+            held = size = 0
+            for batch in reader:
+                rows += batch.num_rows
+                if writer is None:
+                    continue
+                pending.append(batch)
+                held, size = held + batch.num_rows, size + batch.nbytes
+                while held >= ROW_GROUP_ROWS:
+                    table = pa.Table.from_batches(pending, schema)
+                    writer.write_table(table.slice(0, ROW_GROUP_ROWS), row_group_size=ROW_GROUP_ROWS)
+                    rest = table.slice(ROW_GROUP_ROWS)
+                    pending, held, size = rest.to_batches(), rest.num_rows, rest.nbytes
+                if size >= ROW_GROUP_BYTES:
+                    writer.write_table(pa.Table.from_batches(pending, schema), row_group_size=ROW_GROUP_ROWS)
+                    pending, held, size = [], 0, 0
+            if pending:
+                writer.write_table(pa.Table.from_batches(pending, schema), row_group_size=ROW_GROUP_ROWS)
+        except (pa.ArrowInvalid, UnicodeDecodeError, LookupError) as exc:
+            conflict = _CONVERSION.search(str(exc)) if isinstance(exc, pa.ArrowInvalid) else None
+            if conflict and self.names:
+                value = _VALUE.search(str(exc).strip())
+                raise _TypeConflict(int(conflict.group(1)), conflict.group(2),
+                                    value.group(1) if value else None) from exc
+            raise _csv_error(self.path, exc, self.encoding) from exc
+        finally:
+            if writer is not None:
+                writer.close()
+        return schema, rows
 
 
 def _frame_version(workspace: Workspace, data: object) -> NewDatasetVersion:
@@ -203,7 +363,8 @@ def _snapshot(workspace: Workspace, table: pa.Table, fmt: str, source: str) -> N
     return _table_version(table.schema, table.num_rows, ref.digest, ref.size, fmt, source)
 
 
-def _check_columns(source: object, names: list[str], rows: int) -> None:
+def _check_columns(source: object, names: list[str], rows: int | None) -> None:
+    """Columns present and uniquely named, and rows (unless ``None``: not known yet)."""
     if not names:
         raise InvalidInput(f"cannot add {source}: it has no columns")
     duplicated = sorted({n for n in names if names.count(n) > 1})

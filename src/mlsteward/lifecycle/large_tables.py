@@ -22,7 +22,9 @@ MEMORY_PER_STORED_BYTE = 10  # a Parquet byte decodes to ~3-6 bytes in pandas; t
 def assess_in_batches(rows: int, stored_bytes: int) -> bool:
     """Whether a version is too large to assess in memory: more than ``LARGE_TABLE_ROWS`` rows and
     an estimated footprint (``MEMORY_PER_STORED_BYTE`` times its Parquet size) above half the
-    memory available now. Batches keep memory bounded but take about 3x longer."""
+    memory available now. Batches keep memory bounded (and, profiling in one pass, are no slower:
+    13 s against 26 s in memory on 17.5M rows x 11 columns), but quantiles, correlations, PII and
+    leakage then come from a sample, so a table that fits is assessed in memory, exactly."""
     return rows > LARGE_TABLE_ROWS and stored_bytes * MEMORY_PER_STORED_BYTE > available_memory() / 2
 
 

@@ -119,6 +119,16 @@ class Run:
         self.flush()
         return entry
 
+    def log_bytes(self, data: bytes, name: str) -> ArtifactEntry:
+        """Store ``data`` content-addressed and record it on the run under ``name``."""
+        ref = self._workspace.artifacts.put_bytes(data)
+        entry = ArtifactEntry(path=name, digest=ref.digest, size=ref.size)
+        with self._buffer_lock:
+            self._ensure_running()
+            self._pending.artifacts.append(entry)
+        self.flush()
+        return entry
+
     # -- flushing and ending ------------------------------------------------------------------
     def flush(self) -> None:
         """Commit everything logged so far; raises if the store cannot take it (nothing is lost)."""
