@@ -137,3 +137,15 @@ def test_the_python_api_reaches_the_same_feature_set(quickstart: Path, monkeypat
     assert (again.feature_set, again.created) == ("gss-income@1", False)
     assert joined.ref == "gss-test-joined@1"  # the same join: the same content, the same version
     assert list(feature_set.transform(rows).columns) == again.outputs
+
+
+def test_feasibility_train_and_reproduce_from_the_cli(quickstart: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    study = invoke(quickstart, "feasibility", "gss@1", "--json", monkeypatch=monkeypatch)
+    assert study.exit_code == 0, study.output
+    assert json.loads(study.output)["result"]["decision"] == "go"
+    runs = json.loads(invoke(quickstart, "runs", "list", "--json", monkeypatch=monkeypatch).output)
+    best = next(r for r in runs if r["name"].startswith("best-"))
+    again = invoke(quickstart, "runs", "reproduce", best["id"][:8], monkeypatch=monkeypatch)
+    assert again.exit_code == 0 and "reproduced" in again.output, again.output
+    bad = invoke(quickstart, "train", "--train", "gss-train-joined@1", "--validation", "nope@1", monkeypatch=monkeypatch)
+    assert bad.exit_code == 2 and "no version 1 of dataset 'nope'" in bad.output

@@ -4,10 +4,11 @@ import mlsteward
 import mlsteward.errors
 import mlsteward.features
 import mlsteward.store
+import mlsteward.train
 
 
 def test_public_api_is_curated() -> None:
-    for module in (mlsteward, mlsteward.errors, mlsteward.features, mlsteward.store):
+    for module in (mlsteward, mlsteward.errors, mlsteward.features, mlsteward.store, mlsteward.train):
         names = module.__all__
         assert names == sorted(names), module.__name__
         for name in names:

@@ -20,7 +20,8 @@ except PackageNotFoundError:  # running from a source tree that is not installed
 
 # The API is imported on first use, so `import mlsteward` and every `steward` command start fast.
 _LAZY = {"Run": "mlsteward.tracking.run", "fit_features": "mlsteward.feature_api",
-         "load_feature_set": "mlsteward.feature_api", "training_set": "mlsteward.feature_api"}
+         "load_feature_set": "mlsteward.feature_api", "training_set": "mlsteward.feature_api",
+         "autolog": "mlsteward.tracking.autolog"}
 
 
 def __getattr__(name: str):  # noqa: ANN202
@@ -38,6 +39,7 @@ __all__ = [
     "__version__",
     "active_run",
     "assess_dataset",
+    "autolog",
     "check_data",
     "end_run",
     "fit_features",

@@ -1,4 +1,4 @@
-"""The quickstart on the bundled real data: a project, its data evidence, splits, features and a baseline run."""
+"""The quickstart on the bundled real data: a project, feasibility, data evidence, splits, features, training."""
 
 from __future__ import annotations
 
@@ -16,13 +16,15 @@ def test_quickstart_walks_the_stages_that_exist(tmp_path) -> None:  # noqa: ANN0
     steps: list[str] = []
     result = run_quickstart(tmp_path / "qs", step=steps.append)
     assert check_spec_file(Path(result.spec)) == []
-    assert result.dataset == "gss@1" and set(result.splits) == {"train", "test"}
+    assert result.dataset == "gss@1" and set(result.splits) == {"train", "validation", "test"}
     assert Path(result.data_report).read_text().startswith("<!DOCTYPE html>")
     statuses = {s.stage.value: s.status for s in result.board.stages}
     assert {statuses[s] for s in ("scoping", "data", "features", "training")} == {StageStatus.IN_PROGRESS}
-    assert statuses["feasibility"] == StageStatus.NOT_STARTED and len(steps) == 8
+    assert statuses["feasibility"] == StageStatus.PASSED and result.feasibility == "go" and len(steps) == 9
+    assert Path(result.feasibility_report).read_text().startswith("<!DOCTYPE html>")
     assert result.feature_set == "gss-income@1" and Path(result.data_dictionary).exists()
-    assert result.training_sets == {"train": "gss-train-joined@1", "test": "gss-test-joined@1"}
+    assert result.training_sets == {"train": "gss-train-joined@1", "validation": "gss-validation-joined@1",
+                                    "test": "gss-test-joined@1"}
     assert result.test_validation == "passed"
 
     from mlsteward.lifecycle.datasets import load_dataset
@@ -33,11 +35,11 @@ def test_quickstart_walks_the_stages_that_exist(tmp_path) -> None:  # noqa: ANN0
     train = load_dataset(workspace, result.splits["train"])
     test = load_dataset(workspace, result.splits["test"])
     assert train["year"].max() < test["year"].min()
-    majority = int(train["high_income"].mode()[0])  # independent: pandas' mode
-    run = workspace.store.runs.get(result.baseline_run)
-    assert run.params["predicts"] == str(majority)
-    assert run.metrics["accuracy"] == pytest.approx((test["high_income"] == majority).mean())
-    assert workspace.store.datasets.runs_of(run.id) == [("gss-test@1", "test"), ("gss-train@1", "train")]
+    run = workspace.store.runs.get(result.training_run)
+    assert run.status == "finished" and run.params["train"] == "gss-train-joined@1"
+    assert workspace.store.datasets.runs_of(run.id) == [("gss-train-joined@1", "train"),
+                                                         ("gss-validation-joined@1", "validation")]
+    assert run.tags["best_candidate"] in result.best_candidate
     features = workspace.store.feature_sets.get(result.feature_set)
     assert features.dataset == "gss-train-joined@1" and "age" not in features.summary["inputs"]  # audit only
     assert "gender" not in features.summary["inputs"]

@@ -476,4 +476,5 @@ def test_write_report_refuses_a_folder(tmp_path: Path) -> None:
 
 def test_public_api() -> None:
     assert mlsteward.report.__all__ == sorted(mlsteward.report.__all__) == [
-        "render_data_report", "render_dictionary_html", "render_dictionary_markdown", "write_report"]
+        "render_data_report", "render_dictionary_html", "render_dictionary_markdown", "render_feasibility_report",
+        "write_report"]

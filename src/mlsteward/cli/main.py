@@ -6,7 +6,7 @@ import typer
 from typer.core import TyperGroup
 
 from mlsteward import __version__
-from mlsteward.cli import audit, data, features, project, runs, store
+from mlsteward.cli import audit, data, features, project, runs, store, train
 from mlsteward.cli.output import err_console
 from mlsteward.errors import StewardError
 
@@ -32,6 +32,8 @@ app = typer.Typer(
 project.register(app)
 app.add_typer(data.app, name="data")
 app.add_typer(features.app, name="features")
+app.command("feasibility")(train.feasibility)
+app.command("train")(train.train)
 app.add_typer(runs.app, name="runs")
 app.add_typer(audit.app, name="audit")
 app.add_typer(store.app, name="store")

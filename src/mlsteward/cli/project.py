@@ -110,10 +110,12 @@ def quickstart(directory: Path = typer.Argument(Path("steward-quickstart"), help
         table.add_row(str(record.stage.number), record.stage.label,
                       f"[{STATUS_STYLE[record.status]}]{record.status.value}", record.note or "")
     console.print(table)
-    console.print(f"project   {result.project_dir}\nspec      {result.spec}\ndataset   {result.dataset} "
-                  f"(splits: {', '.join(result.splits.values())})\ndata report  {result.data_report}\n"
-                  f"features  {result.feature_set}  (`steward features list`; dictionary {result.data_dictionary})\n"
-                  f"baseline run {result.baseline_run[:8]}  (`steward runs show {result.baseline_run[:8]}`)",
-                  highlight=False)
+    lines = [("project", result.project_dir), ("spec", result.spec),
+             ("feasibility", f"{result.feasibility}  ({result.feasibility_report})"),
+             ("dataset", f"{result.dataset} (splits: {', '.join(result.splits.values())})"),
+             ("data report", result.data_report),
+             ("features", f"{result.feature_set}  (`steward features list`; dictionary {result.data_dictionary})"),
+             ("training", f"run {result.training_run[:8]}; best {result.best_candidate}")]
+    console.print("\n".join(f"{label:<12} {value}" for label, value in lines), highlight=False)
     console.print(f"[dim]Not yet in Steward (coming stage by stage): {', '.join(result.not_yet)}.[/]")
     console.print(f"Next: cd {directory} && steward status && steward data show {result.dataset}")

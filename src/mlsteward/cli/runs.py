@@ -1,4 +1,4 @@
-"""``steward runs``: list, show and compare tracked runs."""
+"""``steward runs``: list, show, compare and reproduce tracked runs."""
 
 from __future__ import annotations
 
@@ -117,6 +117,26 @@ def compare(
     console.print(table)
     console.print(f"{len(differing)} of {len(result.params) + len(result.metrics)} values differ "
                   "(highlighted).")
+
+
+@app.command()
+def reproduce(run: str = typer.Argument(..., help="A `best-<candidate>` run of `steward train` (id or prefix)."),
+              json_: bool = JSON) -> None:
+    """Fit a trained candidate again from its record and compare the metric; exits 1 if it differs."""
+    from mlsteward.lifecycle.training import reproduce_run
+
+    with console.status("retraining from the record", spinner="dots"):
+        result = reproduce_run(open_workspace(), run)
+    if json_:
+        print_json(result)
+    else:
+        verdict = "[green]reproduced[/]" if result.matches else "[red]differs[/]"
+        console.print(f"{verdict}: {result.metric} recorded {result.recorded:.12g}, now {result.reproduced:.12g} "
+                      f"(run {result.new_run[:8]})")
+        for name, (then, now) in result.environment_changes.items():
+            console.print(f"[dim]environment: {name} {then or '-'} -> {now or '-'}[/]")
+    if not result.matches:
+        raise typer.Exit(1)
 
 
 def _summary(values: dict, fmt, most: int = 3) -> str:  # noqa: ANN001

@@ -6,7 +6,6 @@ from collections.abc import Callable
 from importlib import resources
 from pathlib import Path
 
-import numpy as np
 from pydantic import BaseModel
 
 from mlsteward.data.splits import SplitConfig
@@ -16,13 +15,13 @@ from mlsteward.lifecycle.board import LifecycleBoard, lifecycle_board
 from mlsteward.lifecycle.data_stage import assess_dataset
 from mlsteward.lifecycle.datasets import add_dataset, load_dataset
 from mlsteward.lifecycle.feature_store import materialize_views, training_set
+from mlsteward.lifecycle.feasibility import run_feasibility
 from mlsteward.lifecycle.features import fit_features, validate_against
 from mlsteward.lifecycle.splits import split_and_register
+from mlsteward.lifecycle.training import TrainingResult, train_models
 from mlsteward.settings import resolve_settings
 from mlsteward.spec import load_spec
 from mlsteward.stages import Stage, StageStatus
-from mlsteward.store.runs import RunBatch
-from mlsteward.tracking.environment import capture_environment
 from mlsteward.workspace import Workspace
 
 Step = Callable[[str], None]
@@ -34,11 +33,14 @@ class QuickstartResult(BaseModel):
     dataset: str
     splits: dict[str, str]
     data_report: str | None
+    feasibility: str
+    feasibility_report: str
     feature_set: str
     training_sets: dict[str, str]
     test_validation: str
     data_dictionary: str
-    baseline_run: str
+    training_run: str
+    best_candidate: str
     board: LifecycleBoard
     not_yet: list[str]
 
@@ -67,9 +69,11 @@ def run_quickstart(directory: Path, step: Step = lambda _: None) -> QuickstartRe
     version, _ = add_dataset(workspace, csv, name="gss", description="GSS wages with high_income")
     step("3 data: profile, quality SLAs, PII, leakage review, contract and report")
     assessment = assess_dataset(workspace, version.ref, spec.data, project=spec.project)
-    step("3 data: time-based split (train on the earlier years, test on the latest)")
+    step("2 feasibility: baselines, prototypes, learning curve, compute and labeling cost: go / no-go")
+    feasibility = run_feasibility(workspace, spec, version.ref)
+    step("3 data: time-based split (train on the earlier years, validate and test on the latest)")
     split = split_and_register(workspace, version.ref, SplitConfig(strategy="time", time_column="year",
-                                                                   fractions=(0.8, 0.0, 0.2)))
+                                                                   fractions=(0.7, 0.1, 0.2)))
     step("4 features: the occupation view joined point in time to each split")
     add_dataset(workspace, gss_occupation_history(), name="occupation_history",
                 description="per occupation and survey year: earlier labelled respondents and their high-income share")
@@ -80,32 +84,20 @@ def run_quickstart(directory: Path, step: Step = lambda _: None) -> QuickstartRe
     validation = validate_against(workspace, load_dataset(workspace, joined["test"]), features.feature_set)
     step("4 features: the view materialized to the online store")
     materialize_views(workspace, spec)
-    step("5 training: a tracked baseline run (the charter's baseline: always the majority class)")
-    run_id, accuracy = _baseline_run(workspace, split.parts, spec.data.target)
-    store.projects.set_stage(spec.project, Stage.TRAINING, StageStatus.IN_PROGRESS,
-                             note=f"baseline run {run_id[:8]}: majority class, test accuracy {accuracy:.3f}")
+    step("5 training: baselines and tuned candidates, every trial tracked")
+    training = train_models(workspace, spec, train=joined["train"], validation=joined["validation"])
     return QuickstartResult(
         project_dir=str(directory), spec=str(spec_path), dataset=version.ref, splits=split.parts,
-        data_report=assessment.report_path, feature_set=features.feature_set, training_sets=joined,
+        data_report=assessment.report_path, feasibility=feasibility.result.decision,
+        feasibility_report=feasibility.report_path, feature_set=features.feature_set, training_sets=joined,
         test_validation="passed" if validation.passed else f"{len(validation.issues)} issue(s)",
-        data_dictionary=features.dictionary_paths[-1], baseline_run=run_id,
+        data_dictionary=features.dictionary_paths[-1], training_run=training.parent_run, best_candidate=_best_line(training),
         board=lifecycle_board(store, spec),
-        not_yet=["feasibility study", "model training and tuning", "evaluation and model card",
+        not_yet=["evaluation and model card",
                  "registry and gated promotion", "deployment", "monitoring and retraining"])
 
 
-def _baseline_run(workspace: Workspace, parts: dict[str, str], target: str) -> tuple[str, float]:
-    """The majority-class baseline, tracked like any run: it predicts the train set's majority."""
-    runs = workspace.store.runs
-    record = runs.create(experiment="quickstart", name="majority-baseline",
-                         environment=capture_environment(str(workspace.settings.project_root)), seed=0)
-    train, test = (workspace.store.datasets.link_run(record.id, parts[p], p) for p in ("train", "test"))
-    y_train = load_dataset(workspace, train.ref)[target].to_numpy()
-    y_test = load_dataset(workspace, test.ref)[target].to_numpy()
-    majority = int(np.bincount(y_train).argmax())
-    accuracy = float(np.mean(y_test == majority))
-    runs.write(record.id, RunBatch(
-        params={"model": "majority_class", "predicts": str(majority), "train": train.ref, "test": test.ref},
-        metrics=[("accuracy", accuracy, 0, record.start_time_ms), ("roc_auc", 0.5, 0, record.start_time_ms)],
-        end_status="finished"))
-    return record.id, accuracy
+def _best_line(training: TrainingResult) -> str:
+    best = next(c for c in training.candidates if c.name == training.best)
+    return (f"{best.name}: {training.metric} {best.value:.3f} on {training.validation}, {best.uplift:+.3f} over "
+            f"the best baseline (run {best.run_id[:8]})")

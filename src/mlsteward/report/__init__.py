@@ -5,7 +5,9 @@ of the installed plotly package, so it opens offline. ``write_report`` saves a p
 """
 
 from mlsteward.report._data_report import render_data_report
+from mlsteward.report._feasibility_report import render_feasibility_report
 from mlsteward.report._feature_dictionary import render_dictionary_html, render_dictionary_markdown
 from mlsteward.report._html import write_report
 
-__all__ = ["render_data_report", "render_dictionary_html", "render_dictionary_markdown", "write_report"]
+__all__ = ["render_data_report", "render_dictionary_html", "render_dictionary_markdown", "render_feasibility_report",
+           "write_report"]
