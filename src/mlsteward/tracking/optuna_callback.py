@@ -12,11 +12,12 @@ background flusher thread during the search slowed the objective itself by 3-6 %
 
 Each child run: name ``trial-N``; params = ``trial.params``; metric ``metric_name`` = the
 intermediate values at their steps, then ``trial.value`` at the next step (unless the series
-already ends with it), so the latest value is the trial's value; tags ``trial_number``,
-``trial_state`` (COMPLETE / PRUNED / FAIL), ``trial_duration_s``, ``study_name``; start and end
-times are the trial's. Status ``failed`` for FAIL, ``finished`` otherwise. The parent gets
-``best_<metric_name>`` and ``best_trial`` (at step = the trial's number) and the tag
-``best_run_id`` whenever a COMPLETE trial improves on the best so far.
+already ends with it), so the latest value is the trial's value (a failed trial has none: its
+series ends with its last report); multi-objective values as ``<metric_name>_0``, ``_1``, …;
+tags ``trial_number``, ``trial_state`` (COMPLETE / PRUNED / FAIL), ``trial_duration_s``,
+``study_name``; start and end times are the trial's; status ``failed`` for FAIL, else
+``finished``. The parent gets ``best_<metric_name>`` and ``best_trial`` (at step = the trial's
+number) and the tag ``best_run_id`` whenever a COMPLETE trial improves on the best so far.
 """
 
 from __future__ import annotations
@@ -142,16 +143,17 @@ class StewardCallback:
         end = trial.datetime_complete.timestamp() if trial.datetime_complete else time.time()
         start = trial.datetime_start.timestamp() if trial.datetime_start else end
         end_ms, start_ms = int(end * 1000), int(start * 1000)
-        metrics = [(self.metric_name, check.metric_value(self.metric_name, v), check.step_value(self.metric_name, s),
-                    end_ms) for s, v in sorted(trial.intermediate_values.items())]
+        name = self.metric_name
+        metrics = [(name, check.metric_value(name, v), check.step_value(name, s), end_ms)
+                   for s, v in sorted(trial.intermediate_values.items())]
         values = trial.values or ()
         if len(values) == 1:
-            value = check.metric_value(self.metric_name, values[0])
+            value = check.metric_value(name, values[0])
             if not metrics or not _same(metrics[-1][1], value):
-                metrics.append((self.metric_name, value, metrics[-1][2] + 1 if metrics else 0, end_ms))
+                metrics.append((name, value, metrics[-1][2] + 1 if metrics else 0, end_ms))
         else:  # multi-objective: value_0, value_1, ... as MLflow's callback names them
             for i, v in enumerate(values):
-                key = check.check_key("metric", f"{self.metric_name}_{i}")
+                key = check.check_key("metric", f"{name}_{i}")
                 metrics.append((key, check.metric_value(key, v), 0, end_ms))
         duration = trial.duration.total_seconds() if trial.duration is not None else (end - start)
         return _TrialRun(
