@@ -168,8 +168,8 @@ def join(
 
     workspace = open_workspace()
     with console.status("joining point in time", spinner="dots"):
-        version, created, notes = training_set(workspace, project_spec(workspace), labels, view, timestamp=timestamp,
-                                               name=name)
+        version, created, notes = training_set(workspace, project_spec(workspace), labels, view,
+                                               timestamp=timestamp, name=name)
     if json_:
         print_json({"dataset": version, "created": created, "notes": notes})
         return
@@ -244,6 +244,6 @@ def transform(
     workspace = open_workspace()
     fitted, record = load_feature_set(workspace, feature_set)
     with console.status(f"computing features with {record.ref}", spinner="dots"):
-        rows = batch_features(workspace, project_spec(workspace), fitted, data, output, views=view, timestamp=timestamp,
-                              batch_rows=batch_rows)
+        rows = batch_features(workspace, project_spec(workspace), fitted, data, output, views=view,
+                              timestamp=timestamp, batch_rows=batch_rows)
     console.print(f"wrote {rows:,} rows x {len(fitted.output_columns)} features to {output}")

@@ -107,7 +107,8 @@ def train_models(workspace: Workspace, spec: Spec, *, train: str, validation: st
     metric = metric_named(metric_name, task)
     estimators = {c.name: _checked_candidate(c, task, config.seed) for c in config.candidates}
 
-    fs, fs_record, notes = _feature_set(workspace, spec, feature_set, train_version.ref)
+    fs, fs_record = _feature_set(workspace, spec, feature_set, train_version.ref)
+    notes: list[str] = []
     x_train = _training_features(fs, fs_record, train_df, target, train_version.ref, notes)
     x_valid = fs.transform(valid_df)
 
@@ -200,15 +201,14 @@ def _checked_candidate(candidate: Candidate, task: str, seed: int) -> type:
     return cls
 
 
-def _feature_set(workspace: Workspace, spec: Spec, ref: str | None, train_ref: str
-                 ) -> tuple[FeatureSet, Any, list[str]]:
+def _feature_set(workspace: Workspace, spec: Spec, ref: str | None, train_ref: str) -> tuple[FeatureSet, Any]:
     name = ref or spec.features.name or spec.project
     try:
         fs, record = load_feature_set(workspace, name)
     except NotFound as error:
         raise InvalidInput(f"no fitted feature set {name!r}: run `steward features fit --dataset {train_ref}` "
                            "first (models train on the fitted feature pipeline)") from error
-    return fs, record, []
+    return fs, record
 
 
 def _training_features(fs: FeatureSet, record: Any, train_df: pd.DataFrame, target: str, train_ref: str,
