@@ -379,3 +379,36 @@ def test_features_are_checked_without_the_data() -> None:
                          "      inputs: [prestige_scaled]\n      description: Occupational")
     (problem,) = check_spec_text(cycle)
     assert "prestige -> prestige_scaled -> prestige" in problem.expected
+
+
+# --------------------------------------------------------------------------- the evaluation section
+
+
+def test_the_evaluation_section_defaults_to_the_whole_suite():
+    from mlsteward.spec_evaluation import DEFAULT_CHECKS
+
+    spec = load_spec_text_for_test(VALID)
+    assert spec.evaluation.checks == list(DEFAULT_CHECKS) and spec.evaluation.costs is None
+    assert spec.evaluation.recalibration == "isotonic" and spec.evaluation.bootstrap == 1000
+
+
+@pytest.mark.parametrize(("section", "path", "expected"), [
+    ("evaluation: {checks: [metrics, fairnes]}", "evaluation.checks", "did you mean 'fairness'"),
+    ("evaluation: {checks: [metrics, metrics]}", "evaluation.checks", "named twice"),
+    ("evaluation: {costs: {false_positive: 1, false_negative: 5, true_negative: 2}}", "evaluation.costs",
+     "must not cost less than the right one"),
+    ("evaluation: {costs: {false_positive: 0, false_negative: 0}}", "evaluation.costs", "cost nothing more"),
+    ("evaluation: {recalibration: platt}", "evaluation.recalibration", "'isotonic', 'sigmoid' or 'none'"),
+    ("evaluation: {robustness: {noise_scales: [0.1, -1]}}", "evaluation.robustness.noise_scales", "above 0"),
+    ("evaluation: {ablation: {mode: drop}}", "evaluation.ablation.mode", "'permute' or 'retrain'"),
+])
+def test_evaluation_settings_are_checked(section, path, expected):
+    problems = by_path(check_spec_text(VALID + section + "\n"))
+    assert path in problems, problems
+    assert expected in problems[path].expected
+
+
+def load_spec_text_for_test(text: str):
+    from mlsteward.spec import Spec
+
+    return Spec.model_validate(yaml.safe_load(text))

@@ -21,6 +21,7 @@ except PackageNotFoundError:  # running from a source tree that is not installed
 # The API is imported on first use, so `import mlsteward` and every `steward` command start fast.
 _LAZY = {"Run": "mlsteward.tracking.run", "fit_features": "mlsteward.feature_api",
          "load_feature_set": "mlsteward.feature_api", "training_set": "mlsteward.feature_api",
+         "evaluate_model": "mlsteward.feature_api",
          "autolog": "mlsteward.tracking.autolog"}
 
 
@@ -42,6 +43,7 @@ __all__ = [
     "autolog",
     "check_data",
     "end_run",
+    "evaluate_model",
     "fit_features",
     "flush",
     "get_run",

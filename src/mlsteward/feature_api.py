@@ -1,5 +1,6 @@
-"""The features stage from Python, on the current project (``steward.yaml`` and its store):
-``mlsteward.fit_features``, ``mlsteward.load_feature_set``, ``mlsteward.training_set``."""
+"""The features and evaluation stages from Python, on the current project (``steward.yaml`` and its
+store): ``mlsteward.fit_features``, ``mlsteward.load_feature_set``, ``mlsteward.training_set``,
+``mlsteward.evaluate_model``."""
 
 from __future__ import annotations
 
@@ -13,7 +14,7 @@ def _spec(workspace):  # noqa: ANN001, ANN202 - Workspace -> Spec
     from mlsteward.spec import load_spec
 
     if workspace.settings.spec_path is None:
-        raise InvalidInput("no steward.yaml here or above: the features are defined in it (run `steward init`)")
+        raise InvalidInput("no steward.yaml here or above: the project's settings are in it (run `steward init`)")
     return load_spec(workspace.settings.spec_path)
 
 
@@ -40,3 +41,13 @@ def training_set(labels: str, views: Sequence[str], *, timestamp: str, name: str
 
     workspace = _current_workspace()
     return join(workspace, _spec(workspace), labels, views, timestamp=timestamp, name=name)[0]
+
+
+def evaluate_model(model: str, *, data: str, checks: Sequence[str] | None = None):  # noqa: ANN201
+    """Run the evaluation suite (``steward evaluate``) on ``model`` (``"best"``, a candidate's name or a run
+    id) and the labelled dataset version ``data``; returns the outcome with every check's typed result,
+    the recorded Evaluation and the paths of the Model Performance Report and the model card."""
+    from mlsteward.lifecycle.evaluation import evaluate_model as run
+
+    workspace = _current_workspace()
+    return run(workspace, _spec(workspace), model, data, checks=list(checks) if checks else None)

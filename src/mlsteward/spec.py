@@ -21,6 +21,7 @@ from pydantic.fields import FieldInfo
 
 from mlsteward.errors import InvalidInput, SpecInvalid
 from mlsteward.spec_data import DataSpec
+from mlsteward.spec_evaluation import EvaluationSpec
 from mlsteward.spec_features import FeaturesSpec
 from mlsteward.spec_training import FeasibilitySpec, TrainingSpec
 from mlsteward.spec_gates import (
@@ -169,6 +170,7 @@ class Spec(SpecModel):
     features: FeaturesSpec = FeaturesSpec()
     feasibility: FeasibilitySpec = FeasibilitySpec()
     training: TrainingSpec = TrainingSpec()
+    evaluation: EvaluationSpec = EvaluationSpec()
     gates: dict[str, list[Annotated[GateCheckItem, AfterValidator(_signoff_roles_held)]]] = {}
     store: StoreConfig | None = None
 

@@ -12,7 +12,7 @@ from mlsteward.spec import check_spec_file
 from mlsteward.stages import StageStatus
 
 
-def test_quickstart_walks_the_stages_that_exist(tmp_path) -> None:  # noqa: ANN001
+def test_quickstart_walks_the_stages_that_exist(tmp_path, monkeypatch) -> None:  # noqa: ANN001
     steps: list[str] = []
     result = run_quickstart(tmp_path / "qs", step=steps.append)
     assert check_spec_file(Path(result.spec)) == []
@@ -20,7 +20,7 @@ def test_quickstart_walks_the_stages_that_exist(tmp_path) -> None:  # noqa: ANN0
     assert Path(result.data_report).read_text().startswith("<!DOCTYPE html>")
     statuses = {s.stage.value: s.status for s in result.board.stages}
     assert {statuses[s] for s in ("scoping", "data", "features", "training")} == {StageStatus.IN_PROGRESS}
-    assert statuses["feasibility"] == StageStatus.PASSED and result.feasibility == "go" and len(steps) == 9
+    assert statuses["feasibility"] == StageStatus.PASSED and result.feasibility == "go" and len(steps) == 10
     assert Path(result.feasibility_report).read_text().startswith("<!DOCTYPE html>")
     assert result.feature_set == "gss-income@1" and Path(result.data_dictionary).exists()
     assert result.training_sets == {"train": "gss-train-joined@1", "validation": "gss-validation-joined@1",
@@ -43,6 +43,30 @@ def test_quickstart_walks_the_stages_that_exist(tmp_path) -> None:  # noqa: ANN0
     features = workspace.store.feature_sets.get(result.feature_set)
     assert features.dataset == "gss-train-joined@1" and "age" not in features.summary["inputs"]  # audit only
     assert "gender" not in features.summary["inputs"]
+    evaluation = workspace.store.evaluations.list()[0]
+    assert evaluation.id[:8] in result.evaluation and evaluation.dataset == "gss-test-joined@1"
+    assert statuses["evaluation"] == {"pass": StageStatus.PASSED, "fail": StageStatus.FAILED}.get(
+        evaluation.gate, StageStatus.IN_PROGRESS)
+    assert Path(result.performance_report).read_text().startswith("<!DOCTYPE html>")
+    assert "## Intended use" in Path(result.model_card).read_text()
+
+    from typer.testing import CliRunner
+
+    from mlsteward.cli.main import app
+
+    monkeypatch.chdir(tmp_path / "qs")
+    listed = CliRunner().invoke(app, ["evaluations", "list"])
+    assert listed.exit_code == 0 and evaluation.id[:8] in listed.output
+    card = CliRunner().invoke(app, ["evaluations", "show", evaluation.id[:8], "--card"])
+    assert card.exit_code == 0 and card.output.startswith("# Model card: gss-income")
+    shown = CliRunner().invoke(app, ["evaluations", "show", evaluation.id[:8]])
+    assert shown.exit_code == 0 and "Promotion gate" in shown.output
+    again = CliRunner().invoke(app, ["evaluate", "best", "--data", "gss-test-joined@1", "--check", "metrics",
+                                     "--check", "calibration"])
+    assert again.exit_code == 0, again.output
+    assert "Calibration" in again.output and len(workspace.store.evaluations.list()) == 2
+    refused = CliRunner().invoke(app, ["evaluate", "best", "--data", "gss-test-joined@1", "--check", "shapley"])
+    assert refused.exit_code == 2 and "unknown check" in refused.output
     assert workspace.store.audit.verify().ok
     with pytest.raises(InvalidInput, match="already exists"):
         run_quickstart(tmp_path / "qs")

@@ -6,7 +6,7 @@ import typer
 from typer.core import TyperGroup
 
 from mlsteward import __version__
-from mlsteward.cli import audit, data, features, project, runs, store, train
+from mlsteward.cli import audit, data, evaluate, features, project, runs, store, train
 from mlsteward.cli.output import err_console
 from mlsteward.errors import StewardError
 
@@ -34,6 +34,8 @@ app.add_typer(data.app, name="data")
 app.add_typer(features.app, name="features")
 app.command("feasibility")(train.feasibility)
 app.command("train")(train.train)
+app.command("evaluate")(evaluate.evaluate)
+app.add_typer(evaluate.app, name="evaluations")
 app.add_typer(runs.app, name="runs")
 app.add_typer(audit.app, name="audit")
 app.add_typer(store.app, name="store")

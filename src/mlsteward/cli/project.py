@@ -115,7 +115,9 @@ def quickstart(directory: Path = typer.Argument(Path("steward-quickstart"), help
              ("dataset", f"{result.dataset} (splits: {', '.join(result.splits.values())})"),
              ("data report", result.data_report),
              ("features", f"{result.feature_set}  (`steward features list`; dictionary {result.data_dictionary})"),
-             ("training", f"run {result.training_run[:8]}; best {result.best_candidate}")]
+             ("training", f"run {result.training_run[:8]}; best {result.best_candidate}"),
+             ("evaluation", result.evaluation), ("report", result.performance_report),
+             ("model card", result.model_card)]
     console.print("\n".join(f"{label:<12} {value}" for label, value in lines), highlight=False)
     console.print(f"[dim]Not yet in Steward (coming stage by stage): {', '.join(result.not_yet)}.[/]")
     console.print(f"Next: cd {directory} && steward status && steward data show {result.dataset}")

@@ -3,7 +3,6 @@ with the variance each component explains."""
 
 from __future__ import annotations
 
-from typing import Literal
 
 import numpy as np
 import pandas as pd

@@ -24,12 +24,12 @@ from sklearn.preprocessing import OneHotEncoder, StandardScaler
 from sklearn.tree import DecisionTreeClassifier, DecisionTreeRegressor
 
 from mlsteward.errors import InvalidInput, NotFound
+from mlsteward.evaluate.gates import GateEvidence, decide_gate
 from mlsteward.lifecycle.data_stage import REPORTS_DIR
 from mlsteward.lifecycle.datasets import load_dataset
 from mlsteward.lifecycle.training import start_run_record
 from mlsteward.report import render_feasibility_report, write_report
 from mlsteward.spec import Spec
-from mlsteward.spec_gates import FairnessThreshold, MetricThreshold, SignOff, UpliftOverBaseline
 from mlsteward.stages import Stage, StageStatus
 from mlsteward.store.evidence import Evidence
 from mlsteward.train.baselines import RuleBaseline, majority_baseline
@@ -194,32 +194,13 @@ def _baselines(spec: Spec, task: str, metric: Metric, fit_rows: pd.DataFrame, y_
 
 
 def _gate_checks(spec: Spec, metric: Metric, value: float, baseline: float) -> list[FeasibilityCheck]:
-    """The feasibility gate of steward.yaml, evaluated against the best prototype."""
-    checks = []
-    for check in spec.gates.get("feasibility", []):
-        if isinstance(check, MetricThreshold):
-            observed = value if check.metric == metric.name else None
-            checks.append(_bounded(check.describe(), check, observed,
-                                   f"the study measures {metric.name}, not {check.metric}"))
-        elif isinstance(check, UpliftOverBaseline):
-            bounds = check.uplift_over_baseline
-            uplift = (value - baseline) * (1 if metric.greater_is_better else -1)
-            checks.append(_bounded(check.describe(), bounds, uplift if bounds.metric == metric.name else None,
-                                   f"the study measures {metric.name}, not {bounds.metric}"))
-        elif isinstance(check, FairnessThreshold):
-            checks.append(FeasibilityCheck(check=check.describe(), required=check.describe(), observed=None,
-                                           passed=None, note="fairness is audited at evaluation (stage 6)"))
-        elif isinstance(check, SignOff):
-            checks.append(FeasibilityCheck(check=check.describe(), required="a sign-off in each role", observed=None,
-                                           passed=None, note="sign-offs are recorded separately"))
-    return checks
-
-
-def _bounded(text: str, bounds, observed: float | None, why_not: str) -> FeasibilityCheck:  # noqa: ANN001
-    if observed is None:
-        return FeasibilityCheck(check=text, required=text, observed=None, passed=None, note=why_not)
-    passed = (bounds.min is None or observed >= bounds.min) and (bounds.max is None or observed <= bounds.max)
-    return FeasibilityCheck(check=text, required=text, observed=float(observed), passed=bool(passed))
+    """The feasibility gate of steward.yaml, decided on the best prototype's metric and uplift."""
+    uplift = (value - baseline) * (1 if metric.greater_is_better else -1)
+    evidence = GateEvidence(metrics={metric.name: value}, uplift={metric.name: uplift},
+                            pending_notes={"fairness": "fairness is audited at evaluation (stage 6)"})
+    result = decide_gate("feasibility", spec.gates.get("feasibility", []), evidence)
+    return [FeasibilityCheck(check=c.check, required=c.required, observed=c.observed, passed=c.passed, note=c.note or "")
+            for c in result.checks]
 
 
 def _decide(checks: list[FeasibilityCheck], viable: bool | None, curve, metric: Metric, value: float,  # noqa: ANN001

@@ -14,6 +14,7 @@ from mlsteward.errors import InvalidInput
 from mlsteward.lifecycle.board import LifecycleBoard, lifecycle_board
 from mlsteward.lifecycle.data_stage import assess_dataset
 from mlsteward.lifecycle.datasets import add_dataset, load_dataset
+from mlsteward.lifecycle.evaluation import EvaluationOutcome, evaluate_model
 from mlsteward.lifecycle.feature_store import materialize_views, training_set
 from mlsteward.lifecycle.feasibility import run_feasibility
 from mlsteward.lifecycle.features import fit_features, validate_against
@@ -41,6 +42,9 @@ class QuickstartResult(BaseModel):
     data_dictionary: str
     training_run: str
     best_candidate: str
+    evaluation: str
+    performance_report: str
+    model_card: str
     board: LifecycleBoard
     not_yet: list[str]
 
@@ -86,18 +90,28 @@ def run_quickstart(directory: Path, step: Step = lambda _: None) -> QuickstartRe
     materialize_views(workspace, spec)
     step("5 training: baselines and tuned candidates, every trial tracked")
     training = train_models(workspace, spec, train=joined["train"], validation=joined["validation"])
+    step("6 evaluation: the best model on the test split, the performance report and the model card")
+    evaluation = evaluate_model(workspace, spec, "best", joined["test"])
     return QuickstartResult(
         project_dir=str(directory), spec=str(spec_path), dataset=version.ref, splits=split.parts,
         data_report=assessment.report_path, feasibility=feasibility.result.decision,
         feasibility_report=feasibility.report_path, feature_set=features.feature_set, training_sets=joined,
         test_validation="passed" if validation.passed else f"{len(validation.issues)} issue(s)",
         data_dictionary=features.dictionary_paths[-1], training_run=training.parent_run, best_candidate=_best_line(training),
-        board=lifecycle_board(store, spec),
-        not_yet=["evaluation and model card",
-                 "registry and gated promotion", "deployment", "monitoring and retraining"])
+        evaluation=_evaluation_line(evaluation), performance_report=evaluation.report_path,
+        model_card=evaluation.card_path, board=lifecycle_board(store, spec),
+        not_yet=["registry and gated promotion", "deployment", "monitoring and retraining"])
 
 
 def _best_line(training: TrainingResult) -> str:
     best = next(c for c in training.candidates if c.name == training.best)
     return (f"{best.name}: {training.metric} {best.value:.3f} on {training.validation}, {best.uplift:+.3f} over "
             f"the best baseline (run {best.run_id[:8]})")
+
+
+def _evaluation_line(outcome: EvaluationOutcome) -> str:
+    result = outcome.result
+    gate = result.gate.decision if result.gate else "no gate"
+    flagged = [c.title.lower() for c in result.checks if c.status in ("warn", "fail")]
+    return (f"{outcome.candidate} on {outcome.evaluation.dataset}: promotion gate {gate}"
+            + (f"; to review: {', '.join(flagged)}" if flagged else "") + f" (evaluation {outcome.evaluation.id[:8]})")

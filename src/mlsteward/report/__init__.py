@@ -8,6 +8,8 @@ from mlsteward.report._data_report import render_data_report
 from mlsteward.report._feasibility_report import render_feasibility_report
 from mlsteward.report._feature_dictionary import render_dictionary_html, render_dictionary_markdown
 from mlsteward.report._html import write_report
+from mlsteward.report._performance_report import render_performance_report
+from mlsteward.report.model_card import render_model_card_html, render_model_card_markdown
 
 __all__ = ["render_data_report", "render_dictionary_html", "render_dictionary_markdown", "render_feasibility_report",
-           "write_report"]
+           "render_model_card_html", "render_model_card_markdown", "render_performance_report", "write_report"]

@@ -205,6 +205,29 @@ feature_sets = sa.Table(
     sa.UniqueConstraint("name", "fingerprint"),
 )
 
+# Evaluations: one model (the run holding it) checked on one dataset version by the evaluation suite.
+# The results, report and model card are artifacts; ``checks`` holds each check's status, ``gate`` the
+# promotion gate's decision, so listing needs no artifact read.
+evaluations = sa.Table(
+    "evaluations",
+    metadata,
+    sa.Column("id", sa.String(32), primary_key=True),
+    sa.Column("project", sa.String(200), nullable=False),
+    sa.Column("model_run_id", sa.String(32), sa.ForeignKey("runs.id"), nullable=False, index=True),
+    sa.Column("dataset_version_id", sa.Integer, sa.ForeignKey("dataset_versions.id"), nullable=False),
+    sa.Column("run_id", sa.String(32), sa.ForeignKey("runs.id"), nullable=False),
+    sa.Column("metric", sa.String(100), nullable=False),
+    sa.Column("value", sa.Float, nullable=True),
+    sa.Column("suite", sa.JSON, nullable=False),
+    sa.Column("checks", sa.JSON, nullable=False),
+    sa.Column("gate", sa.String(20), nullable=False),
+    sa.Column("results_digest", sa.String(100), nullable=False),
+    sa.Column("report_digest", sa.String(100), nullable=False),
+    sa.Column("card_digest", sa.String(100), nullable=False),
+    sa.Column("created_by", sa.String(200), nullable=False),
+    sa.Column("created_at_ms", sa.BigInteger, nullable=False),
+)
+
 # What a local file hashed to, keyed by path, size and modification time, so unchanged files of a
 # folder dataset are not hashed again on re-add.
 file_hashes = sa.Table(

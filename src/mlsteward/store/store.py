@@ -21,6 +21,7 @@ from mlsteward.store import migrate
 from mlsteward.store.audit import AuditStore, AuditWriter
 from mlsteward.store.datasets import DatasetStore
 from mlsteward.store.evidence import EvidenceStore
+from mlsteward.store.evaluations import EvaluationStore
 from mlsteward.store.feature_sets import FeatureSetStore
 from mlsteward.store.engine import create_engine, normalise_url, redacted
 from mlsteward.store.projects import ProjectStore
@@ -112,6 +113,10 @@ class Store:
     @cached_property
     def feature_sets(self) -> FeatureSetStore:
         return FeatureSetStore(self)
+
+    @cached_property
+    def evaluations(self) -> EvaluationStore:
+        return EvaluationStore(self)
 
     @cached_property
     def audit(self) -> AuditStore:

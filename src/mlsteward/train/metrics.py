@@ -73,7 +73,7 @@ class Metric:
         return proba
 
 
-def _positive(classes: np.ndarray) -> Any:
+def positive_class(classes: np.ndarray) -> Any:
     """The positive class of a binary target: the larger label (1 when the labels are 0/1)."""
     if len(classes) < 2 and set(classes.tolist()) <= {0, 1}:
         return 1
@@ -87,7 +87,7 @@ def _binary(classes: np.ndarray) -> bool:
 def _prf(fn: Callable[..., float]) -> Callable[..., float]:
     def compute(y: np.ndarray, pred: np.ndarray, classes: np.ndarray) -> float:
         if _binary(classes):
-            return fn(y, pred, pos_label=_positive(classes), average="binary", zero_division=0.0)
+            return fn(y, pred, pos_label=positive_class(classes), average="binary", zero_division=0.0)
         return fn(y, pred, labels=classes, average="macro", zero_division=0.0)
     return compute
 
@@ -100,13 +100,13 @@ def _roc_auc(y: np.ndarray, proba: np.ndarray, classes: np.ndarray) -> float:
 
 def _average_precision(y: np.ndarray, proba: np.ndarray, classes: np.ndarray) -> float:
     if proba.ndim == 1:
-        return skm.average_precision_score(y, proba, pos_label=_positive(classes))
+        return skm.average_precision_score(y, proba, pos_label=positive_class(classes))
     return skm.average_precision_score(label_binarize(y, classes=classes), proba, average="macro")
 
 
 def _brier(y: np.ndarray, proba: np.ndarray, classes: np.ndarray) -> float:
     if proba.ndim == 1:
-        return skm.brier_score_loss(y, proba, pos_label=_positive(classes))
+        return skm.brier_score_loss(y, proba, pos_label=positive_class(classes))
     return skm.brier_score_loss(y, proba, labels=classes)
 
 
