@@ -18,7 +18,7 @@ import pandas as pd
 from pydantic import BaseModel, Field
 
 from mlsteward.errors import InvalidInput
-from mlsteward.evaluate._explain import frame_and_target, known_columns, model_metric, positive_int, sample_rows
+from mlsteward.evaluate._common import frame_and_target, known_columns, model_metric, positive_int, sample_rows
 from mlsteward.train.metrics import score_estimator
 
 Mode = Literal["permute", "retrain"]

@@ -35,7 +35,7 @@ from sklearn.tree import DecisionTreeClassifier
 
 from mlsteward.errors import InvalidInput
 from mlsteward.evaluate._common import as_array, same_length
-from mlsteward.train.feasibility_errors import _encode, _Feature, _segments
+from mlsteward.train.feasibility_errors import TreeFeature, encode_columns, error_segments
 from mlsteward.train.feasibility_models import SegmentCondition
 from mlsteward.train.metrics import Task, task_of
 
@@ -111,11 +111,11 @@ def _ordinal(s: pd.Series, column: str, wrong: np.ndarray) -> tuple[np.ndarray, 
     return level.map(rank).to_numpy(dtype=float), _Levels(column, order)
 
 
-def _encode_all(frame: pd.DataFrame, wrong: np.ndarray) -> tuple[np.ndarray, list[_Feature], dict[str, str],
+def _encode_all(frame: pd.DataFrame, wrong: np.ndarray) -> tuple[np.ndarray, list[TreeFeature], dict[str, str],
                                                                   dict[str, _Levels]]:
     """Numbers and times as the feasibility taxonomy encodes them; every other column as its level's rank."""
     numbers_ = [c for c in frame.columns if _is_number_like(frame[c])]
-    matrix, features, skipped = _encode(frame[numbers_])
+    matrix, features, skipped = encode_columns(frame[numbers_])
     blocks, levels = [matrix], {}
     for name in frame.columns:
         if name in numbers_:
@@ -125,7 +125,7 @@ def _encode_all(frame: pd.DataFrame, wrong: np.ndarray) -> tuple[np.ndarray, lis
             continue
         codes, levels[str(name)] = _ordinal(frame[name], str(name), wrong)
         blocks.append(codes.reshape(-1, 1))
-        features.append(_Feature(str(name), "numeric"))
+        features.append(TreeFeature(str(name), "numeric"))
     order = {str(c): i for i, c in enumerate(frame.columns)}
     return np.hstack(blocks), features, dict(sorted(skipped.items(), key=lambda kv: order[kv[0]])), levels
 
@@ -228,7 +228,7 @@ def failure_modes(frame: pd.DataFrame, y_true: Any, y_pred: Any, *, max_depth: i
         return result
     tree = DecisionTreeClassifier(max_depth=max_depth, min_samples_leaf=min_size, random_state=seed)
     tree.fit(matrix, wrong.astype(int))
-    found = [s for s in _segments(tree, matrix, wrong, abs_err, features, rate, 1.0, min_size)
+    found = [s for s in error_segments(tree, matrix, wrong, abs_err, features, rate, 1.0, min_size)
              if s.errors * n > errors * s.rows]  # strictly above the overall error rate
     found.sort(key=lambda s: (-s.errors, -s.error_rate, s.rule))
     result.modes = []

@@ -32,7 +32,7 @@ from pydantic import BaseModel, Field
 from sklearn.base import is_classifier
 
 from mlsteward.errors import InvalidInput, StewardError
-from mlsteward.evaluate._explain import column_kind, frame_and_target, model_metric, positive_int, sample_rows
+from mlsteward.evaluate._common import column_kind, frame_and_target, model_metric, positive_int, sample_rows
 from mlsteward.train.metrics import Metric, score_estimator
 
 PerturbationKind = Literal["gaussian_noise", "category_swap", "missing_values", "out_of_range"]

@@ -31,7 +31,7 @@ _FLOAT32_MAX = float(np.finfo(np.float32).max)
 
 
 @dataclass(frozen=True)
-class _Feature:
+class TreeFeature:
     """One column of the matrix the error tree is fitted on, and how it maps back to a raw column."""
 
     column: str
@@ -43,11 +43,11 @@ class _Feature:
     utc: bool = False  # times: the column was zone-aware (its values are compared in UTC)
 
 
-def _encode(X: pd.DataFrame) -> tuple[np.ndarray, list[_Feature], dict[str, str]]:
+def encode_columns(X: pd.DataFrame) -> tuple[np.ndarray, list[TreeFeature], dict[str, str]]:
     """Numbers as they are (NaN kept: the tree routes missing values), times as seconds from their earliest value, and every
     other column one-hot over its most frequent levels, plus "other" and "missing" indicators."""
     blocks: list[np.ndarray] = []
-    features: list[_Feature] = []
+    features: list[TreeFeature] = []
     skipped: dict[str, str] = {}
     for name in X.columns:
         s = X[name]
@@ -64,16 +64,16 @@ def _encode(X: pd.DataFrame) -> tuple[np.ndarray, list[_Feature], dict[str, str]
             seconds = (naive - origin) / pd.Timedelta(seconds=1)
             values = seconds.to_numpy(dtype=float, na_value=np.nan)
             blocks.append(values.reshape(-1, 1))
-            features.append(_Feature(column, "datetime", has_missing=has_missing, origin=origin, utc=utc))
+            features.append(TreeFeature(column, "datetime", has_missing=has_missing, origin=origin, utc=utc))
         elif pd.api.types.is_timedelta64_dtype(dtype):
             values = (s / pd.Timedelta(seconds=1)).to_numpy(dtype=float, na_value=np.nan)
             blocks.append(values.reshape(-1, 1))
-            features.append(_Feature(column, "timedelta", has_missing=has_missing))
+            features.append(TreeFeature(column, "timedelta", has_missing=has_missing))
         elif (pd.api.types.is_numeric_dtype(dtype) and not pd.api.types.is_bool_dtype(dtype)
               and not pd.api.types.is_complex_dtype(dtype)):
             values = s.astype("float64").to_numpy(dtype=float, na_value=np.nan)
             blocks.append(np.clip(values, -_FLOAT32_MAX, _FLOAT32_MAX).reshape(-1, 1))
-            features.append(_Feature(column, "numeric", has_missing=has_missing))
+            features.append(TreeFeature(column, "numeric", has_missing=has_missing))
         else:
             counts = s.value_counts(dropna=True)
             counts = counts[counts > 0]
@@ -81,19 +81,19 @@ def _encode(X: pd.DataFrame) -> tuple[np.ndarray, list[_Feature], dict[str, str]
             as_object = s.astype(object)
             for level in top:
                 blocks.append((as_object == level).to_numpy(dtype=float).reshape(-1, 1))
-                features.append(_Feature(column, "level", level=level, has_missing=has_missing))
+                features.append(TreeFeature(column, "level", level=level, has_missing=has_missing))
             if len(counts) > MAX_LEVELS:
                 other = (~s.isin(top) & s.notna()).to_numpy(dtype=float)
                 blocks.append(other.reshape(-1, 1))
-                features.append(_Feature(column, "other", has_missing=has_missing, top_levels=tuple(top)))
+                features.append(TreeFeature(column, "other", has_missing=has_missing, top_levels=tuple(top)))
             if has_missing:
                 blocks.append(s.isna().to_numpy(dtype=float).reshape(-1, 1))
-                features.append(_Feature(column, "missing", has_missing=True))
+                features.append(TreeFeature(column, "missing", has_missing=True))
     matrix = np.hstack(blocks) if blocks else np.empty((len(X), 0))
     return matrix, features, skipped
 
 
-def _num_text(feature: _Feature, value: float) -> float | str:
+def _num_text(feature: TreeFeature, value: float) -> float | str:
     if feature.kind == "datetime":
         moment = (feature.origin + pd.Timedelta(seconds=value)).round("s")
         return (moment.tz_localize("UTC") if feature.utc else moment).isoformat()
@@ -106,7 +106,7 @@ def _fmt(value: float | str) -> str:
     return value if isinstance(value, str) else f"{value:.6g}"
 
 
-def _condition(feature: _Feature, steps: list[tuple[float, bool, bool]]) -> SegmentCondition:
+def _condition(feature: TreeFeature, steps: list[tuple[float, bool, bool]]) -> SegmentCondition:
     """One column's condition from the path's steps on it: (threshold, went right, missing included).
 
     scikit-learn also splits "missing vs present" (threshold +inf, missing values on one side): the
@@ -134,7 +134,7 @@ def _condition(feature: _Feature, steps: list[tuple[float, bool, bool]]) -> Segm
     return SegmentCondition(column=col, text=text, above=lo, at_most=hi, missing=missing)
 
 
-def _category_condition(column: str, chosen: list[tuple[_Feature, bool]]) -> SegmentCondition:
+def _category_condition(column: str, chosen: list[tuple[TreeFeature, bool]]) -> SegmentCondition:
     """Conditions on one categorical column's indicators: (indicator, is 1 on the path)."""
     positive = [f for f, on in chosen if on]
     if positive:  # the indicators are exclusive: one that is on implies the others are off
@@ -163,10 +163,10 @@ def _category_condition(column: str, chosen: list[tuple[_Feature, bool]]) -> Seg
     return SegmentCondition(column=column, text=" and ".join(parts), values=excluded, negated=True, missing=missing)
 
 
-def _segment_conditions(steps: list[tuple[int, float, bool, bool]], features: list[_Feature]) -> list[SegmentCondition]:
+def _segment_conditions(steps: list[tuple[int, float, bool, bool]], features: list[TreeFeature]) -> list[SegmentCondition]:
     """Steps of (feature index, threshold, went right, missing went this way), grouped by column in
     the order the path first meets them."""
-    grouped: dict[str, list[tuple[_Feature, float, bool, bool]]] = {}
+    grouped: dict[str, list[tuple[TreeFeature, float, bool, bool]]] = {}
     for index, threshold, right, missing in steps:
         f = features[index]
         grouped.setdefault(f.column, []).append((f, threshold, right, missing))
@@ -260,7 +260,7 @@ def error_taxonomy(
     result = dict(task=task, rows=rows, errors=errors, error_rate=rate, error_definition=definition,
                   confusion_matrix=matrix_model, top_confusions=confusions, max_depth=max_depth,
                   min_rows=min_rows, min_lift=min_lift)
-    matrix, features, skipped = _encode(X)
+    matrix, features, skipped = encode_columns(X)
     used = list(dict.fromkeys(f.column for f in features))
     if errors == 0 or errors == rows or not features:
         why = ("the model makes no error" if errors == 0 else "every prediction is wrong" if errors == rows
@@ -269,15 +269,15 @@ def error_taxonomy(
         return ErrorTaxonomy(**result, columns_used=used, columns_skipped=skipped, notes=notes)
     tree = DecisionTreeClassifier(max_depth=max_depth, min_samples_leaf=min_rows, random_state=0)
     tree.fit(matrix, wrong.astype(int))
-    segments = _segments(tree, matrix, wrong, abs_err, features, rate, min_lift, min_rows)
+    segments = error_segments(tree, matrix, wrong, abs_err, features, rate, min_lift, min_rows)
     if not segments:
         notes.append(f"No group of at least {min_rows} rows has an error rate {min_lift:g}× the overall one or more.")
     segments.sort(key=lambda s: (-s.excess_errors, -s.error_rate, s.rule))
     return ErrorTaxonomy(**result, segments=segments[:top], columns_used=used, columns_skipped=skipped, notes=notes)
 
 
-def _segments(tree: DecisionTreeClassifier, matrix: np.ndarray, wrong: np.ndarray, abs_err: np.ndarray | None,
-              features: list[_Feature], rate: float, min_lift: float, min_rows: int) -> list[ErrorSegment]:
+def error_segments(tree: DecisionTreeClassifier, matrix: np.ndarray, wrong: np.ndarray, abs_err: np.ndarray | None,
+              features: list[TreeFeature], rate: float, min_lift: float, min_rows: int) -> list[ErrorSegment]:
     t = tree.tree_
     leaf_of = tree.apply(matrix)
     n_nodes = t.node_count
