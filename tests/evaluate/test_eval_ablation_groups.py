@@ -82,3 +82,15 @@ def test_default_groups_are_the_columns_and_losses_are_signed_for_the_metric(dat
 def test_bad_arguments_are_refused(data: dict, kwargs: dict, message: str) -> None:
     with pytest.raises(InvalidInput, match=message):
         ablation(data["model"], data["x"], data["y"], **kwargs)
+
+
+def test_a_failing_refit_names_the_group(data: dict) -> None:
+    def refit(x: pd.DataFrame, y: pd.Series):  # noqa: ANN202
+        raise ValueError("no numeric column left")
+
+    with pytest.raises(InvalidInput, match="without feature group 'job' \\(prestg10\\).*no numeric column left"):
+        ablation(data["model"], data["x"], data["y"], {"job": ["prestg10"]}, mode="retrain", refit=refit,
+                 X_train=data["x_train"], y_train=data["y_train"])
+    with pytest.raises(InvalidInput, match="X_train must be a data frame"):
+        ablation(data["model"], data["x"], data["y"], mode="retrain", refit=_fit,
+                 X_train=data["x_train"].to_numpy(), y_train=data["y_train"])

@@ -66,6 +66,9 @@ def ablation(model: Any, X: pd.DataFrame, y: Any, groups: Mapping[str, Sequence[
         if refit is None or X_train is None or y_train is None:
             raise InvalidInput("mode='retrain' needs refit= (a function fitting the model on given columns), "
                                "X_train= and y_train=; or use mode='permute', which rescores the fitted model")
+        if not isinstance(X_train, pd.DataFrame):
+            raise InvalidInput(f"X_train must be a data frame of the training rows' raw columns; got "
+                               f"{type(X_train).__name__}")
         missing = sorted({c for cols in chosen.values() for c in cols} - set(X_train.columns))
         if missing:
             raise InvalidInput(f"X_train lacks the group column(s) {missing}: pass the training rows' raw columns")
@@ -78,7 +81,11 @@ def ablation(model: Any, X: pd.DataFrame, y: Any, groups: Mapping[str, Sequence[
         if mode == "permute":
             scores = _permuted_scores(model, scored, rows, y_rows, columns, repeats, seed + i)
         else:
-            refitted = refit(X_train.drop(columns=columns), y_train)
+            try:
+                refitted = refit(X_train.drop(columns=columns), y_train)
+            except Exception as error:
+                raise InvalidInput(f"retraining without feature group {name!r} ({', '.join(columns)}) failed: "
+                                   f"{error}") from error
             scores = [score_estimator(scored, refitted, rows.drop(columns=columns), y_rows)]
         losses = [sign * (full - s) for s in scores]
         results.append(GroupAblation(name=name, columns=list(columns), score=float(np.mean(scores)), scores=scores,

@@ -13,17 +13,36 @@ from __future__ import annotations
 
 import datetime as _dt
 import math
-from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field
+from collections.abc import Callable
 from typing import Any
 
 from mlsteward.errors import InvalidInput
 from mlsteward.evaluate.suite import SuiteResult
 from mlsteward.report import _charts
-from mlsteward.report._charts import AMBER, BLUE, GREEN, GREY, LABEL_CHARS, RED, Figure
+from mlsteward.report._charts import AMBER, BLUE, GREEN
 from mlsteward.report._feasibility_report import MAX_MATRIX_LABELS, confusion_figure
-from mlsteward.report._format import fmt_int, fmt_num, fmt_share, package_version, plotly_text, timestamp_text
+from mlsteward.report._format import fmt_int, fmt_share, package_version, timestamp_text
 from mlsteward.report._html import plotly_js, render_template
+from mlsteward.report._performance_charts import (
+    PERTURBATIONS,
+    SIGNIFICANT_P,
+    ablation_figure,
+    cost_figure,
+    degradation_figure,
+    dependence_figure,
+    importance_figure,
+    p_value_text,
+    pr_figure,
+    reliability_figure,
+    roc_figure,
+    selection_figure,
+    shap_figure,
+    significantly_worse,
+    slice_figure,
+    threshold_text,
+    uplift_figure,
+    value_text,
+)
 from mlsteward.report.model_card import ModelCardFacts
 from mlsteward.train.feasibility_models import ConfusionMatrix
 from mlsteward.train.metrics import METRICS
@@ -64,12 +83,6 @@ METRIC_MEANINGS: dict[str, str] = {
     "r2": "share of the target's variance explained (1: perfect, 0: no better than the mean)",
     "mape": "mean error as a fraction of the true value (0.1 = 10%)",
 }
-PERTURBATIONS: dict[str, str] = {
-    "gaussian_noise": "Gaussian noise",
-    "category_swap": "category swaps",
-    "missing_values": "missing values",
-    "out_of_range": "out-of-range values",
-}
 STATUS_TONES: dict[str, str] = {"pass": "good", "warn": "warn", "fail": "bad", "error": "bad", "info": "info",
                                 "skipped": "muted-badge"}
 DECISIONS: dict[str, tuple[str, str]] = {  # gate decision -> (banner label, tone)
@@ -81,7 +94,6 @@ COST_LABELS: dict[str, str] = {
     "true_positive": "a case caught", "true_negative": "a case rightly left alone",
 }
 PERTURBATION_COLOURS = (BLUE, AMBER, "#7b5ea7", "#1b998b")
-SIGNIFICANT_P = 0.01  # a worst segment with a smaller p-value is marked significant
 MAX_SLICE_CHARTS = 4  # bar charts of the columns whose groups differ most
 MAX_PDP_CHARTS = 6
 MAX_BARS = 25
@@ -151,37 +163,16 @@ def _section(result: SuiteResult, name: str, build: Builder, chart: _charts.Char
 # --- formatting -----------------------------------------------------------------------------------
 
 
-def _value(value: float | None) -> str:
-    """A metric value as read in the page: four decimals; thousands separated when large."""
-    if value is None:
-        return "—"
-    if not math.isfinite(value):
-        return fmt_num(value)
-    if abs(value) >= 1000:
-        return f"{value:,.0f}"
-    return f"{value:.4f}" if value == 0 or abs(value) >= 5e-5 else f"{value:.2g}"
-
-
 def _signed(value: float | None) -> str:
     if value is None or not math.isfinite(value):
-        return _value(value)
-    return ("+" if value >= 0 else "−") + _value(abs(value))
+        return value_text(value)
+    return ("+" if value >= 0 else "−") + value_text(abs(value))
 
 
 def _interval(v: dict) -> str:
     if v.get("ci_low") is None or v.get("ci_high") is None:
         return ""
-    return f"{_value(v['ci_low'])} – {_value(v['ci_high'])}"
-
-
-def _p_value(p: float | None) -> str:
-    if p is None:
-        return "—"
-    return "<0.001" if p < 0.001 else f"{p:.3f}"
-
-
-def _threshold(t: float | None) -> str:
-    return "flag nothing" if t is None else f"{t:.3f}"
+    return f"{value_text(v['ci_low'])} – {value_text(v['ci_high'])}"
 
 
 def _card(label: str, value: str, detail: str = "", tone: str = "") -> dict[str, str]:
@@ -193,85 +184,6 @@ def _shorten(text: str, limit: int = 70) -> str:
 
 
 # --- generic charts -------------------------------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class Bar:
-    """One horizontal bar: raw label and hover lines (escaped when drawn), value, colour, ± error."""
-
-    label: str
-    value: float
-    colour: str = BLUE
-    error: float | None = None
-    hover: Sequence[str] = field(default_factory=tuple)
-
-
-def bars_figure(bars: Sequence[Bar], *, x_title: str, lines: Sequence[tuple[float, str, str]] = (),
-                value_format: str = ".4f") -> Figure:
-    """Horizontal bars, the first on top; ``lines`` are vertical reference lines (x, label, colour)."""
-    labels = [plotly_text(b.label, LABEL_CHARS) for b in bars]
-    keys = [label + "\u200b" * i if labels.count(label) > 1 else label for i, label in enumerate(labels)]
-    trace: dict[str, Any] = {
-        "type": "bar", "orientation": "h", "y": keys, "x": [b.value for b in bars],
-        "marker": {"color": [b.colour for b in bars]},
-        "customdata": [[plotly_text(b.label), "".join("<br>" + plotly_text(h) for h in b.hover)] for b in bars],
-        "hovertemplate": f"%{{customdata[0]}}<br>%{{x:{value_format}}}%{{customdata[1]}}<extra></extra>",
-    }
-    if any(b.error for b in bars):
-        trace["error_x"] = {"type": "data", "array": [b.error or 0 for b in bars], "color": "#52606d", "thickness": 1}
-    shapes, annotations = _vlines(lines)
-    return {"data": [trace], "layout": _charts._layout(
-        height=_charts._bar_height(len(bars)) + (16 if lines else 0), margin={"t": 22 if lines else 10},
-        shapes=shapes, annotations=annotations, yaxis={"type": "category", "autorange": "reversed"},
-        xaxis={"title": {"text": plotly_text(x_title)}, "zeroline": True, "zerolinecolor": "#9aa5b1"})}
-
-
-def _vlines(lines: Sequence[tuple[float, str, str]]) -> tuple[list[dict], list[dict]]:
-    """Dashed vertical lines across the plot, each labelled above it (two labels: the left one to the
-    left of its line, the right one to the right, so that close lines keep readable labels)."""
-    shapes = [{"type": "line", "xref": "x", "yref": "paper", "x0": x, "x1": x, "y0": 0, "y1": 1,
-               "line": {"color": colour, "width": 1.3, "dash": "dash"}} for x, _, colour in lines]
-    lowest = min((x for x, _, _ in lines), default=None)
-    annotations = [{"x": x, "xref": "x", "y": 1, "yref": "paper", "text": plotly_text(text), "showarrow": False,
-                    "yanchor": "bottom", "font": {"size": 10, "color": colour},
-                    "xanchor": "center" if len(lines) != 2 else ("right" if x == lowest else "left")}
-                   for x, text, colour in lines]
-    return shapes, annotations
-
-
-def line_trace(x: Sequence, y: Sequence, name: str, colour: str, *, hover: str, dash: str = "solid",
-               markers: bool = False) -> dict[str, Any]:
-    """A line (with markers) named ``name`` in the legend; ``hover`` is a plotly hover template."""
-    return {"type": "scatter", "mode": "lines+markers" if markers else "lines", "x": list(x), "y": list(y),
-            "name": plotly_text(name), "line": {"color": colour, "width": 2, "dash": dash},
-            "marker": {"size": 6}, "hovertemplate": hover + "<extra></extra>"}
-
-
-def point_trace(x: float, y: float, name: str, colour: str, symbol: str) -> dict[str, Any]:
-    """One marked point, e.g. the chosen threshold on a curve."""
-    return {"type": "scatter", "mode": "markers", "x": [x], "y": [y], "name": plotly_text(name),
-            "marker": {"color": colour, "size": 12, "symbol": symbol, "line": {"color": "white", "width": 1}},
-            "hovertemplate": f"{plotly_text(name)}<br>(%{{x:.3f}}, %{{y:.3f}})<extra></extra>"}
-
-
-def xy_layout(x_title: str, y_title: str, *, height: int = 300, x_range: list | None = None,
-              y_range: list | None = None, legend: bool = True, **extra: Any) -> dict[str, Any]:
-    """The layout of a line chart: axis titles (raw text), optional ranges, the legend above the plot."""
-    xaxis: dict[str, Any] = {"title": {"text": plotly_text(x_title)}}
-    yaxis: dict[str, Any] = {"title": {"text": plotly_text(y_title)}}
-    if x_range is not None:
-        xaxis["range"] = x_range
-    if y_range is not None:
-        yaxis["range"] = y_range
-    margin = {"t": 40 if legend else 10, **extra.pop("margin", {})}
-    return _charts._layout(height=height, showlegend=legend, margin=margin,
-                           legend={"orientation": "h", "y": 1.02, "yanchor": "bottom", "x": 0, "font": {"size": 11}},
-                           xaxis=xaxis, yaxis=yaxis, **extra)
-
-
-def _diagonal(colour: str = GREY) -> dict[str, Any]:
-    return {"type": "line", "xref": "x", "yref": "y", "x0": 0, "y0": 0, "x1": 1, "y1": 1,
-            "line": {"color": colour, "width": 1, "dash": "dot"}}
 
 
 # --- the summary ----------------------------------------------------------------------------------
@@ -307,16 +219,16 @@ def _headline_numbers(r: SuiteResult) -> list[tuple[str, str]]:
     if value:
         ci = _interval(value)
         level = f"{metrics['confidence']:.0%} interval " if ci else ""
-        numbers.append((f"{r.metric} on the test set", _value(value["value"]) + (f" ({level}{ci})" if ci else "")))
+        numbers.append((f"{r.metric} on the test set", value_text(value["value"]) + (f" ({level}{ci})" if ci else "")))
     uplift = r.result("uplift")
     if uplift and uplift.get("uplift") is not None:
-        best = f"{uplift['best_baseline']} {_value(uplift['best_baseline_value'])}"
+        best = f"{uplift['best_baseline']} {value_text(uplift['best_baseline_value'])}"
         numbers.append(("over the best baseline", f"{_signed(uplift['uplift'])} (vs {best})"))
     point = r.result("operating_point")
     if point:
         opt = point["optimum"]
         flags = f"flags {fmt_share(opt['flagged_share'])} of cases at the least cost"
-        numbers.append(("decision threshold", f"{_threshold(opt['threshold'])} ({flags})"))
+        numbers.append(("decision threshold", f"{threshold_text(opt['threshold'])} ({flags})"))
     return numbers
 
 
@@ -335,7 +247,7 @@ def _metric_card(r: SuiteResult) -> dict[str, str] | None:
     ci = _interval(value)
     direction = "higher" if r.greater_is_better else "lower"
     detail = f"{metrics['confidence']:.0%} interval {ci}" if ci else f"{direction} is better"
-    return _card(f"{r.metric} (test set)", _value(value["value"]), detail)
+    return _card(f"{r.metric} (test set)", value_text(value["value"]), detail)
 
 
 def _uplift_card(r: SuiteResult) -> dict[str, str] | None:
@@ -343,7 +255,7 @@ def _uplift_card(r: SuiteResult) -> dict[str, str] | None:
     if not uplift or uplift.get("uplift") is None:
         return None
     return _card("Uplift over baseline", _signed(uplift["uplift"]),
-                 f"{r.metric} vs {uplift['best_baseline']} ({_value(uplift['best_baseline_value'])})",
+                 f"{r.metric} vs {uplift['best_baseline']} ({value_text(uplift['best_baseline_value'])})",
                  "good" if uplift["uplift"] > 0 else "bad")
 
 
@@ -352,7 +264,7 @@ def _threshold_card(r: SuiteResult) -> dict[str, str] | None:
     if not point:
         return None
     opt = point["optimum"]
-    return _card("Decision threshold", _threshold(opt["threshold"]),
+    return _card("Decision threshold", threshold_text(opt["threshold"]),
                  f"flags {fmt_share(opt['flagged_share'])}, finds {fmt_share(opt['recall'], 0)} of positives")
 
 
@@ -361,7 +273,7 @@ def _cv_card(r: SuiteResult) -> dict[str, str] | None:
     scores = (cv or {}).get("metrics", {}).get(r.metric)
     if not scores:
         return None
-    return _card("Cross-validation", f"{_value(scores['mean'])} ± {scores['std']:.2g}",
+    return _card("Cross-validation", f"{value_text(scores['mean'])} ± {scores['std']:.2g}",
                  f"{r.metric}, {cv['folds']} folds of the training split")
 
 
@@ -399,7 +311,7 @@ def _slices_card(r: SuiteResult) -> dict[str, str] | None:
         return None
     worst = sl["worst_segments"][0]
     tone = "warn" if r.check("slices").status == "warn" else ""
-    return _card("Worst segment", _value(worst["metric_value"]),
+    return _card("Worst segment", value_text(worst["metric_value"]),
                  f"{_shorten(worst['description'], 60)} ({fmt_int(worst['size'])} rows)", tone)
 
 
@@ -412,7 +324,7 @@ def _robustness_card(r: SuiteResult) -> dict[str, str] | None:
         return None
     kind, point = worst
     tone = {"fail": "bad", "warn": "warn"}.get(r.check("robustness").status, "")
-    return _card("Worst degradation", _value(point["degradation"]),
+    return _card("Worst degradation", value_text(point["degradation"]),
                  f"{r.metric} lost under {PERTURBATIONS.get(kind, kind)} at level {point['level']:g}", tone)
 
 
@@ -459,7 +371,7 @@ def _checks(r: SuiteResult) -> list[dict[str, Any]]:
 
 
 def _gate(d: dict, r: SuiteResult, chart: _charts.ChartEmbedder) -> dict[str, Any]:
-    rows = [{"check": c["check"], "required": c["required"], "observed": _value(c.get("observed")),
+    rows = [{"check": c["check"], "required": c["required"], "observed": value_text(c.get("observed")),
              "passed": c.get("passed"), "note": c.get("note") or ""} for c in d.get("checks", [])]
     return {"decision": d.get("decision", "no gate"), "rows": rows, "met": sum(c["passed"] is True for c in rows)}
 
@@ -471,7 +383,7 @@ def _metrics(d: dict, r: SuiteResult, chart: _charts.ChartEmbedder) -> dict[str,
     rows = []
     for name, v in d["values"].items():
         metric = METRICS.get(name)
-        rows.append({"name": name, "value": _value(v["value"]), "ci": _interval(v), "headline": name == r.metric,
+        rows.append({"name": name, "value": value_text(v["value"]), "ci": _interval(v), "headline": name == r.metric,
                      "direction": "" if metric is None else ("higher" if metric.greater_is_better else "lower"),
                      "meaning": METRIC_MEANINGS.get(name, ""), "skipped": v.get("skipped_resamples", 0)})
     rows.sort(key=lambda row: not row["headline"])
@@ -494,9 +406,9 @@ def _matrix(d: dict, chart: _charts.ChartEmbedder) -> dict[str, Any] | None:
 
 def _cross_validation(d: dict, r: SuiteResult, chart: _charts.ChartEmbedder) -> dict[str, Any]:
     test = (r.result("metrics") or {}).get("values", {})
-    rows = [{"name": name, "mean": _value(s["mean"]), "std": f"{s['std']:.4f}",
-             "test": _value(test[name]["value"]) if name in test else "—",
-             "folds": [_value(v) for v in s["per_fold"][:MAX_FOLD_COLUMNS]]}
+    rows = [{"name": name, "mean": value_text(s["mean"]), "std": f"{s['std']:.4f}",
+             "test": value_text(test[name]["value"]) if name in test else "—",
+             "folds": [value_text(v) for v in s["per_fold"][:MAX_FOLD_COLUMNS]]}
             for name, s in d["metrics"].items()]
     return {"rows": rows, "folds": d["folds"], "splitter": d["splitter"], "n_rows": d["n_rows"],
             "fold_sizes": d["fold_sizes"][:MAX_FOLD_COLUMNS]}
@@ -512,7 +424,7 @@ def _calibration(d: dict, r: SuiteResult, chart: _charts.ChartEmbedder) -> dict[
                 ("expected calibration error (ECE)", "expected_calibration_error",
                  "mean gap between predicted and observed, over the bins"),
                 ("maximum calibration error (MCE)", "maximum_calibration_error", "the largest gap of any bin")]
-    rows = [{"label": label, "before": _value(before[key]), "after": _value(after[key]) if after else None,
+    rows = [{"label": label, "before": value_text(before[key]), "after": value_text(after[key]) if after else None,
              "change": _signed(after[key] - before[key]) if after else None, "meaning": meaning}
             for label, key, meaning in measures]
     curves = [("model" if after is None else "before recalibration", before, BLUE)]
@@ -524,37 +436,16 @@ def _calibration(d: dict, r: SuiteResult, chart: _charts.ChartEmbedder) -> dict[
             "chart": chart(reliability_figure(curves), toolbar=False)}
 
 
-def reliability_figure(curves: Sequence[tuple[str, dict, str]]) -> Figure:
-    """Mean predicted probability vs observed share of positives per bin, one line per calibration
-    result; the diagonal is perfect calibration; grey bars (right axis) count the first result's rows."""
-    first = curves[0][1]["curve"]
-    traces: list[dict[str, Any]] = [{
-        "type": "bar", "x": [(lo + hi) / 2 for lo, hi in zip(first["bin_low"], first["bin_high"], strict=True)],
-        "y": first["count"], "width": [hi - lo for lo, hi in zip(first["bin_low"], first["bin_high"], strict=True)],
-        "yaxis": "y2", "name": "rows per bin", "marker": {"color": "rgba(154,165,177,0.35)"},
-        "hovertemplate": "%{y:,} rows with a probability in this bin<extra></extra>"}]
-    for name, cal, colour in curves:
-        c = cal["curve"]
-        traces.append(line_trace(c["mean_predicted"], c["observed_frequency"], name, colour, markers=True,
-                                 hover=f"{plotly_text(name)}<br>mean predicted %{{x:.3f}}<br>observed %{{y:.3f}}"))
-    return {"data": traces, "layout": xy_layout(
-        "mean predicted probability", "observed share of positives", height=380, x_range=[0, 1], y_range=[0, 1],
-        shapes=[_diagonal()], bargap=0,
-        yaxis2={"overlaying": "y", "side": "right", "showgrid": False, "title": {"text": "rows per bin"},
-                "rangemode": "tozero", "tickfont": {"size": 10}, "automargin": True, "zeroline": False,
-                "tickmode": "auto", "nticks": 5, "tickformat": ",d"})}
-
-
 # --- the operating point --------------------------------------------------------------------------
 
 
 def _operating_point(d: dict, r: SuiteResult, chart: _charts.ChartEmbedder) -> dict[str, Any]:
     costs = d["costs"]
-    decisions = [("least expected cost", d["optimum"]), (f"default ({_threshold(d['default']['threshold'])})",
+    decisions = [("least expected cost", d["optimum"]), (f"default ({threshold_text(d['default']['threshold'])})",
                                                           d["default"])]
     if d["bayes"]["threshold"] not in (d["optimum"]["threshold"], d["default"]["threshold"]):
         decisions.append(("theoretical (Bayes)", d["bayes"]))
-    rows = [{"label": label, "threshold": _threshold(x["threshold"]), "flagged": fmt_int(x["flagged"]),
+    rows = [{"label": label, "threshold": threshold_text(x["threshold"]), "flagged": fmt_int(x["flagged"]),
              "share": fmt_share(x["flagged_share"]), "tp": fmt_int(x["true_positive"]),
              "fp": fmt_int(x["false_positive"]), "fn": fmt_int(x["false_negative"]), "tn": fmt_int(x["true_negative"]),
              "recall": fmt_share(x["recall"]), "precision": fmt_share(x["precision"]),
@@ -566,108 +457,35 @@ def _operating_point(d: dict, r: SuiteResult, chart: _charts.ChartEmbedder) -> d
                        chart(cost_figure(d), toolbar=False)]}
 
 
-def _rates(x: dict) -> tuple[float, float]:
-    """(false positive rate, true positive rate) of a decision."""
-    negatives = x["false_positive"] + x["true_negative"]
-    return (x["false_positive"] / negatives if negatives else 0.0), x["recall"]
-
-
-def _decision_points(d: dict, xy: Callable[[dict], tuple[float, float] | None]) -> list[dict[str, Any]]:
-    """The optimum and the default threshold as marked points on a curve."""
-    points = []
-    for name, x, colour, symbol in (("least cost", d["optimum"], RED, "diamond"),
-                                    ("default", d["default"], GREY, "circle")):
-        at = xy(x)
-        if at is not None:
-            points.append(point_trace(*at, f"{name} ({_threshold(x['threshold'])})", colour, symbol))
-    return points
-
-
-def roc_figure(d: dict) -> Figure:
-    """The ROC curve with the diagonal of guessing and the chosen and default thresholds marked."""
-    roc = d["roc"]
-    curve = line_trace(roc["false_positive_rate"], roc["true_positive_rate"], f"AUC {d['roc_auc']:.3f}", BLUE,
-                       hover="flags %{x:.1%} of negatives<br>finds %{y:.1%} of positives")
-    return {"data": [curve, *_decision_points(d, _rates)],
-            "layout": xy_layout("false positive rate", "true positive rate (recall)", height=340,
-                                x_range=[-0.01, 1.01], y_range=[-0.01, 1.01], shapes=[_diagonal()])}
-
-
-def pr_figure(d: dict) -> Figure:
-    """Precision vs recall, the prevalence (a random model's precision) dotted, thresholds marked."""
-    pr = d["precision_recall"]
-    curve = line_trace(pr["recall"], pr["precision"], f"AP {d['average_precision']:.3f}", BLUE,
-                       hover="finds %{x:.1%} of positives<br>%{y:.1%} of the flagged are positive")
-    points = _decision_points(d, lambda x: None if x["precision"] is None else (x["recall"], x["precision"]))
-    return {"data": [curve, *points], "layout": xy_layout(
-        "recall", "precision", height=340, x_range=[-0.01, 1.01], y_range=[0, 1.02],
-        shapes=[{"type": "line", "xref": "paper", "yref": "y", "x0": 0, "x1": 1, "y0": d["prevalence"],
-                 "y1": d["prevalence"], "line": {"color": GREY, "width": 1, "dash": "dot"}}])}
-
-
-def cost_figure(d: dict) -> Figure:
-    """Expected cost per prediction by threshold; the optimum and 0.5 as vertical lines, flagging nothing dotted."""
-    cc, unit = d["cost_curve"], d["costs"]["unit"]
-    kept = [(t, c, s) for t, c, s in zip(cc["thresholds"], cc["expected_cost"], cc["flagged_share"], strict=True)
-            if t is not None]
-    curve = line_trace([t for t, _, _ in kept], [c for _, c, _ in kept], "expected cost", BLUE,
-                       hover=f"threshold %{{x:.3f}}<br>%{{y:.4g}} {plotly_text(unit)} per prediction")
-    lines = [(x["threshold"], label, colour) for x, label, colour in (
-        (d["optimum"], "least cost", RED), (d["default"], "default", GREY)) if x["threshold"] is not None]
-    shapes, annotations = _vlines(lines)
-    shapes.append({"type": "line", "xref": "paper", "yref": "y", "x0": 0, "x1": 1, "y0": d["flag_nothing_cost"],
-                   "y1": d["flag_nothing_cost"], "line": {"color": GREY, "width": 1, "dash": "dot"}})
-    annotations.append({"x": 0, "xref": "paper", "y": d["flag_nothing_cost"], "yref": "y", "text": "flag nothing",
-                        "showarrow": False, "xanchor": "left", "yanchor": "bottom",
-                        "font": {"size": 10, "color": GREY}})
-    return {"data": [curve], "layout": xy_layout("threshold", f"expected cost per prediction ({unit})", height=340,
-                                                 x_range=[0, 1], legend=False, shapes=shapes, annotations=annotations,
-                                                 margin={"t": 22})}
-
-
 # --- slices ---------------------------------------------------------------------------------------
 
 
 def _slices(d: dict, r: SuiteResult, chart: _charts.ChartEmbedder) -> dict[str, Any]:
     segments = [{"description": s["description"], "size": fmt_int(s["size"]), "share": fmt_share(s["share"]),
-                 "value": _value(s["metric_value"]), "worse_by": _value(s["worse_by"]),
-                 "error": fmt_share(s["error"]) if d["task"] == "classification" else _value(s["error"]),
+                 "value": value_text(s["metric_value"]), "worse_by": value_text(s["worse_by"]),
+                 "error": fmt_share(s["error"]) if d["task"] == "classification" else value_text(s["error"]),
                  "rest_error": (fmt_share(s["rest_error"]) if d["task"] == "classification"
-                                else _value(s["rest_error"])),
-                 "p": _p_value(s["p_value"]),
-                 "significant": _significantly_worse(s)}
+                                else value_text(s["rest_error"])),
+                 "p": p_value_text(s["p_value"]),
+                 "significant": significantly_worse(s)}
                 for s in d["worst_segments"]]
     by_column: dict[str, list[dict]] = {}
     for s in d["slices"]:
         by_column.setdefault(s["column"], []).append(s)
     spread = {c: _spread(groups) for c, groups in by_column.items()}
     charted = sorted((c for c in by_column if spread[c] is not None), key=lambda c: -spread[c])[:MAX_SLICE_CHARTS]
-    return {"d": d, "segments": segments, "overall": _value(d["overall"]), "significant_p": SIGNIFICANT_P,
-            "charts": [{"column": c, "spread": _value(spread[c]), "chart": chart(slice_figure(d, c, by_column[c]),
+    return {"d": d, "segments": segments, "overall": value_text(d["overall"]), "significant_p": SIGNIFICANT_P,
+            "charts": [{"column": c, "spread": value_text(spread[c]), "chart": chart(slice_figure(d, c, by_column[c]),
                                                                                   toolbar=False)}
                        for c in charted],
             "table": [{"column": s["column"], "group": s["group"], "size": fmt_int(s["size"]),
-                       "value": _value(s["metric_value"]), "difference": _signed(s["difference"]),
-                       "p": _p_value(s["p_value"]), "worse": (s["worse_by"] or 0) > 0} for s in d["slices"]]}
-
-
-def _significantly_worse(s: dict) -> bool:
-    return (s["worse_by"] or 0) > 0 and s["p_value"] is not None and s["p_value"] < SIGNIFICANT_P
+                       "value": value_text(s["metric_value"]), "difference": _signed(s["difference"]),
+                       "p": p_value_text(s["p_value"]), "worse": (s["worse_by"] or 0) > 0} for s in d["slices"]]}
 
 
 def _spread(groups: list[dict]) -> float | None:
     values = [g["metric_value"] for g in groups if g["metric_value"] is not None]
     return max(values) - min(values) if len(values) > 1 else None
-
-
-def slice_figure(d: dict, column: str, groups: list[dict]) -> Figure:
-    """The metric in each group of one column; groups significantly worse than overall in amber, the
-    overall value dashed."""
-    bars = [Bar(label=g["group"], value=g["metric_value"], colour=AMBER if _significantly_worse(g) else BLUE,
-                hover=[f"{g['size']:,} rows ({g['share']:.1%})", f"p-value {_p_value(g['p_value'])}"])
-            for g in groups if g["metric_value"] is not None]
-    lines = [(d["overall"], f"overall {_value(d['overall'])}", GREY)] if d["overall"] is not None else []
-    return bars_figure(bars, x_title=f"{d['metric']} ({column})", lines=lines)
 
 
 # --- fairness -------------------------------------------------------------------------------------
@@ -683,13 +501,13 @@ def _audit(a: dict, four_fifths: float, chart: _charts.ChartEmbedder) -> dict[st
                "selection": fmt_share(g["selection_rate"]), "base": fmt_share(g["base_rate"]),
                "tpr": fmt_share(g["true_positive_rate"]), "fpr": fmt_share(g["false_positive_rate"]),
                "precision": fmt_share(g["precision"]), "accuracy": fmt_share(g["accuracy"]),
-               "auc": _value(g.get("roc_auc"))} for g in a["groups"]]
+               "auc": value_text(g.get("roc_auc"))} for g in a["groups"]]
     passes = a["four_fifths_passes"]
-    facts = [("demographic parity difference", _value(a["demographic_parity_difference"]),
+    facts = [("demographic parity difference", value_text(a["demographic_parity_difference"]),
               "highest minus lowest selection rate (0: every group flagged equally often)"),
-             ("equalized odds difference", _value(a["equalized_odds_difference"]),
+             ("equalized odds difference", value_text(a["equalized_odds_difference"]),
               "the larger of the gaps in true and false positive rate between groups (0: equal error rates)"),
-             ("disparate impact", _value(a["disparate_impact"]),
+             ("disparate impact", value_text(a["disparate_impact"]),
               (f"lowest / highest selection rate ({a['lowest_selection_group']} / {a['highest_selection_group']});"
                f" the four-fifths rule asks for at least {four_fifths:g}"))]
     return {"a": a, "groups": groups, "facts": facts,
@@ -697,16 +515,6 @@ def _audit(a: dict, four_fifths: float, chart: _charts.ChartEmbedder) -> dict[st
                         None: "four-fifths rule not judged"}[passes],
             "tone": {True: "good", False: "bad", None: "muted-badge"}[passes],
             "chart": chart(selection_figure(a, four_fifths), toolbar=False)}
-
-
-def selection_figure(a: dict, four_fifths: float) -> Figure:
-    """Each group's selection rate; groups below four-fifths of the highest rate in red, that level dashed."""
-    highest = max(g["selection_rate"] for g in a["groups"])
-    bar = four_fifths * highest
-    bars = [Bar(label=g["group"], value=g["selection_rate"], colour=RED if g["selection_rate"] < bar else BLUE,
-                hover=[f"{g['count']:,} rows", f"truly positive {g['base_rate']:.1%}"]) for g in a["groups"]]
-    return bars_figure(bars, x_title=f"share flagged (selection rate) by {a['attribute']}",
-                       lines=[(bar, f"{four_fifths:g} × highest", RED)], value_format=".1%")
 
 
 # --- explainability -------------------------------------------------------------------------------
@@ -727,45 +535,6 @@ def _explain(d: dict, r: SuiteResult, chart: _charts.ChartEmbedder) -> dict[str,
             "shap": chart(shap_figure(d, shap[:MAX_BARS]), toolbar=False) if shap else None}
 
 
-def importance_figure(d: dict, features: Sequence[dict]) -> Figure:
-    """Permutation importance per column with its std over the repeats; critical columns in amber."""
-    bars = [Bar(label=f["feature"] + (" (critical)" if f["critical"] else ""), value=f["importance"],
-                colour=AMBER if f["critical"] else BLUE, error=f["importance_std"],
-                hover=[f"± {f['importance_std']:.4f} over {len(f['importances'])} shuffles", f"{f['kind']} column"])
-            for f in features]
-    worse = "drop" if d["greater_is_better"] else "rise"
-    return bars_figure(bars, x_title=f"{worse} of {d['metric']} when the column is shuffled")
-
-
-def shap_figure(d: dict, features: Sequence[dict]) -> Figure:
-    """Mean |SHAP value| per column: how far, on average, the column moves a prediction."""
-    bars = [Bar(label=f["feature"], value=f["shap_mean_abs"], colour=AMBER if f["critical"] else BLUE)
-            for f in features]
-    return bars_figure(bars, x_title=f"mean |SHAP value| ({d['shap']['output']})")
-
-
-def dependence_figure(f: dict) -> Figure:
-    """The model's average output with the column set to each grid value: a line for numbers, bars for
-    categories; one trace per output (a class or the prediction)."""
-    pd_ = f["partial_dependence"]
-    grid = [plotly_text(v, LABEL_CHARS) if pd_["kind"] == "categorical" else v for v in pd_["grid"]]
-    colours = [BLUE, AMBER, GREEN, RED, "#7b5ea7", "#1b998b"]
-    traces = []
-    for i, (output, values) in enumerate(zip(pd_["outputs"], pd_["average"], strict=True)):
-        name = f"class {output}" if pd_["response"] != "predict" else "prediction"
-        if pd_["kind"] == "categorical":
-            traces.append({"type": "bar", "x": grid, "y": values, "name": plotly_text(name),
-                           "marker": {"color": colours[i % len(colours)]},
-                           "hovertemplate": "%{x}<br>average %{y:.4g}<extra></extra>"})
-        else:
-            traces.append(line_trace(grid, values, name, colours[i % len(colours)],
-                                     hover="%{x:.4g}<br>average %{y:.4g}"))
-    layout = xy_layout(f["feature"], "average output", height=230, legend=len(traces) > 1)
-    if pd_["kind"] == "categorical":
-        layout["xaxis"] = {**layout["xaxis"], "type": "category", "tickangle": -30 if len(grid) > 4 else 0}
-    return {"data": traces, "layout": layout}
-
-
 def _pdp_output(pd_: dict) -> str:
     if pd_["response"] == "predict":
         return "the average prediction"
@@ -779,7 +548,7 @@ def _pdp_output(pd_: dict) -> str:
 
 def _robustness(d: dict, r: SuiteResult, chart: _charts.ChartEmbedder) -> dict[str, Any]:
     table = [{"kind": PERTURBATIONS.get(c["kind"], c["kind"]), "level": f"{p['level']:g}",
-              "score": _value(p.get("score")), "degradation": _signed(p.get("degradation")),
+              "score": value_text(p.get("score")), "degradation": _signed(p.get("degradation")),
               "changed": fmt_share(p.get("changed_share")), "error": p.get("error") or ""}
              for c in d["curves"] for p in c["points"]]
     probes = [{**p, "tone": "good" if p["passed"] else "bad"} for p in d["probes"]]
@@ -789,36 +558,16 @@ def _robustness(d: dict, r: SuiteResult, chart: _charts.ChartEmbedder) -> dict[s
     return {"d": d, "table": table, "probes": probes, "curves": curves}
 
 
-def degradation_figure(d: dict, curve: dict, colour: str) -> Figure:
-    """The metric at each level of one perturbation kind, from the clean score at level 0 (dotted)."""
-    points = [(0.0, d["clean_score"])] + [(p["level"], p.get("score")) for p in curve["points"]]
-    name = PERTURBATIONS.get(curve["kind"], curve["kind"])
-    trace = line_trace([x for x, _ in points], [y for _, y in points], name, colour, markers=True,
-                       hover=f"{plotly_text(name)} at %{{x:g}}<br>{plotly_text(d['metric'])} %{{y:.4f}}")
-    clean = {"type": "line", "xref": "paper", "yref": "y", "x0": 0, "x1": 1, "y0": d["clean_score"],
-             "y1": d["clean_score"], "line": {"color": GREY, "width": 1, "dash": "dot"}}
-    layout = xy_layout(curve["level_name"], d["metric"], height=240, legend=False, shapes=[clean])
-    layout["xaxis"]["title"]["font"] = {"size": 10.5}  # the level's name is long for a small chart
-    return {"data": [trace], "layout": layout}
-
-
 # --- ablation -------------------------------------------------------------------------------------
 
 
 def _ablation(d: dict, r: SuiteResult, chart: _charts.ChartEmbedder) -> dict[str, Any]:
     groups = sorted(d.get("groups", []), key=lambda g: -g["delta"])
     rows = [{"name": g["name"], "columns": ", ".join(g.get("columns") or []), "delta": _signed(g["delta"]),
-             "std": _value(g.get("delta_std")), "score": _value(g.get("score")), "helps": g["delta"] > 0}
+             "std": value_text(g.get("delta_std")), "score": value_text(g.get("score")), "helps": g["delta"] > 0}
             for g in groups]
     return {"d": d, "rows": rows, "show_columns": any(g.get("columns") != [g["name"]] for g in groups),
             "chart": chart(ablation_figure(d, groups[:MAX_BARS]), toolbar=False) if groups else None}
-
-
-def ablation_figure(d: dict, groups: Sequence[dict]) -> Figure:
-    """The metric lost without each feature group (positive: the group helps), largest on top."""
-    bars = [Bar(label=g["name"], value=g["delta"], colour=BLUE if g["delta"] > 0 else GREY, error=g.get("delta_std"),
-                hover=[", ".join(g.get("columns") or [])]) for g in groups]
-    return bars_figure(bars, x_title=f"{d.get('metric', '')} lost without the group")
 
 
 # --- failure modes --------------------------------------------------------------------------------
@@ -828,7 +577,7 @@ def _failure_modes(d: dict, r: SuiteResult, chart: _charts.ChartEmbedder) -> dic
     regression = d["task"] == "regression"
     rows = [{"rule": m["rule"], "rows": fmt_int(m["rows"]), "errors": fmt_int(m["errors"]),
              "rate": fmt_share(m["error_rate"]), "lift": f"{m['lift']:.2f}", "share": fmt_share(m["share_of_errors"]),
-             "mae": _value(m.get("mean_absolute_error")) if regression else None} for m in d["modes"]]
+             "mae": value_text(m.get("mean_absolute_error")) if regression else None} for m in d["modes"]]
     return {"d": d, "rows": rows, "regression": regression}
 
 
@@ -836,7 +585,7 @@ def _failure_modes(d: dict, r: SuiteResult, chart: _charts.ChartEmbedder) -> dic
 
 
 def _uplift(d: dict, r: SuiteResult, chart: _charts.ChartEmbedder) -> dict[str, Any]:
-    rows = [{"name": b["name"], "value": _value(b["baseline_value"]), "improvement": _signed(b["improvement"]),
+    rows = [{"name": b["name"], "value": value_text(b["baseline_value"]), "improvement": _signed(b["improvement"]),
              "relative": "—" if b["relative_improvement"] is None else f"{b['relative_improvement']:+.1%}",
              "better": b["better"]} for b in d["baselines"]]
     return {"d": d, "rows": rows, "statement": _uplift_statement(d), "kpi": _kpi_statement(d.get("kpi")),
@@ -845,36 +594,25 @@ def _uplift(d: dict, r: SuiteResult, chart: _charts.ChartEmbedder) -> dict[str, 
 
 def _uplift_statement(d: dict) -> str:
     if d["uplift"] is None:
-        return f"The model's {d['metric']} is {_value(d['value'])}; no baseline has a value to compare it with."
+        return f"The model's {d['metric']} is {value_text(d['value'])}; no baseline has a value to compare it with."
     relative = f" ({d['relative_uplift']:+.0%})" if d.get("relative_uplift") is not None else ""
     verdict = "better than" if d["uplift"] > 0 else "not better than"
-    return (f"The model's {d['metric']} is {_value(d['value'])}, {verdict} the best baseline ({d['best_baseline']}, "
-            f"{_value(d['best_baseline_value'])}): an uplift of {_signed(d['uplift'])}{relative}, signed so that "
-            f"positive is better.")
+    return (f"The model's {d['metric']} is {value_text(d['value'])}, {verdict} the best baseline ({d['best_baseline']}, "
+            f"{value_text(d['best_baseline_value'])}): an uplift of {_signed(d['uplift'])}{relative}, signed so "
+            "that positive is better.")
 
 
 def _kpi_statement(kpi: dict | None) -> str | None:
     if not kpi:
         return None
-    reach = "reaches it." if kpi["reaches_target"] else f"does not reach it ({_value(kpi['gap_to_target'])} to go)."
-    text = f"KPI {kpi['name']}: target {kpi['target']:g}; the model's value {_value(kpi['value'])} {reach}"
+    reach = "reaches it." if kpi["reaches_target"] else f"does not reach it ({value_text(kpi['gap_to_target'])} to go)."
+    text = f"KPI {kpi['name']}: target {kpi['target']:g}; the model's value {value_text(kpi['value'])} {reach}"
     if kpi.get("baseline") is not None:
         text += f" Today, without the model: {kpi['baseline']:g}"
         if kpi.get("share_of_gap_closed") is not None:
             text += f"; the model closes {kpi['share_of_gap_closed']:.0%} of the gap to the target"
         text += "."
     return text
-
-
-def uplift_figure(d: dict) -> Figure:
-    """The model's value and each baseline's, best first; the KPI target dashed when one is set."""
-    entries = [("model", d["value"], BLUE)] + [(b["name"], b["baseline_value"], GREY) for b in d["baselines"]
-                                               if b["baseline_value"] is not None]
-    entries.sort(key=lambda e: -e[1] if d["greater_is_better"] else e[1])
-    bars = [Bar(label=name, value=value, colour=colour) for name, value, colour in entries]
-    kpi = d.get("kpi")
-    lines = [(kpi["target"], f"KPI target {kpi['target']:g}", RED)] if kpi else []
-    return bars_figure(bars, x_title=d["metric"], lines=lines)
 
 
 BUILDERS: dict[str, Builder] = {
