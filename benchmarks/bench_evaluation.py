@@ -130,6 +130,9 @@ def main() -> int:
         peer_wall = statistics.median(r["seconds"] for r in theirs)
         peer_cpu = statistics.median(r["cpu_seconds"] for r in theirs)
         print(f"Deepchecks {theirs[-1].get('version')} full suite: {peer_wall:.1f} s wall, {peer_cpu:.1f} s CPU")
+        slowest = sorted((theirs[-1].get("per_check_seconds") or {}).items(), key=lambda kv: -kv[1])[:3]
+        if slowest:
+            print("  slowest Deepchecks checks (last run): " + ", ".join(f"{k} {v:.1f} s" for k, v in slowest))
         ratio = peer_wall / wall
         print(f"ratio (Deepchecks / Steward): {ratio:.1f}x wall, {peer_cpu / cpu:.1f}x CPU; goal >= {GOAL:g}x: "
               f"{'PASS' if ratio >= GOAL else 'MISS'}")
