@@ -4,7 +4,6 @@ intervals equal a slow bootstrap loop over copied rows, and the folds equal skle
 
 from __future__ import annotations
 
-import time
 import warnings
 
 import numpy as np
@@ -262,13 +261,12 @@ def test_multiclass_and_regression_intervals_equal_slow_bootstrap(multiclass, re
                                                     bootstrap=100, confidence=0.95, seed=2))
 
 
-def test_fifty_thousand_rows_with_a_thousand_resamples_is_fast() -> None:
+def test_fifty_thousand_rows_give_narrow_intervals_around_the_value() -> None:
+    # speed is measured by benchmarks/bench_evaluation.py, not here
     rng = np.random.default_rng(0)
     y = rng.integers(0, 2, 50_000)
     p = np.clip(0.6 * rng.random(50_000) + 0.3 * y, 0, 1)
-    start = time.perf_counter()
     result = metrics(y, (p >= 0.5).astype(int), p, bootstrap=1000)
-    assert time.perf_counter() - start < 15  # about 1 s on 2 cores; a copy-the-rows loop takes minutes
     auc = result.values["roc_auc"]
     assert auc.ci_low < auc.value < auc.ci_high and auc.ci_high - auc.ci_low < 0.02
 
