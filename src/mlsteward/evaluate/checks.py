@@ -136,7 +136,8 @@ def audit_groups(frame: pd.DataFrame, columns: list[str]) -> tuple[pd.DataFrame,
         numeric = pd.api.types.is_numeric_dtype(column) and not pd.api.types.is_bool_dtype(column)
         if numeric and column.nunique() > MAX_AUDIT_GROUPS:
             bands = pd.qcut(column, AUDIT_BANDS, duplicates="drop")
-            labels = [f"{b.left:g} to {b.right:g}" for b in bands.cat.categories]
+            low = column.min()  # qcut moves the first edge just below the minimum
+            labels = [f"{max(b.left, low):g} to {b.right:g}" for b in bands.cat.categories]
             groups[name] = bands.cat.rename_categories(labels).astype(object)
             notes.append(f"{name} audited in {len(labels)} equal-count bands")
         else:
