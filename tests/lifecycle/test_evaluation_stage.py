@@ -137,6 +137,10 @@ def test_bad_references_and_data_write_nothing(trained: dict) -> None:
                                name="unlabelled")
     with pytest.raises(InvalidInput, match="target 'high_income' the model predicts is not a column"):
         evaluate_model(workspace, spec, "best", no_target.ref)
+    test = load_dataset(workspace, parts["test"])
+    negatives, _ = add_dataset(workspace, test[test["high_income"] == 0], name="negatives")
+    with pytest.raises(InvalidInput, match="test set lacks class\\(es\\) \\[1\\]"):
+        evaluate_model(workspace, spec, "best", negatives.ref)
     absent = Spec.model_validate(SPEC | {"data": SPEC["data"] | {"sensitive_attributes": ["ethnicity"]}})
     with pytest.raises(InvalidInput, match="sensitive attribute"):
         evaluate_model(workspace, absent, "best", parts["test"])

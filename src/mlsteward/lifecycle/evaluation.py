@@ -17,10 +17,11 @@ from typing import Any
 
 import pandas as pd
 from pydantic import BaseModel
+from sklearn.base import is_classifier
 
 from mlsteward.errors import InvalidInput, NotFound
 from mlsteward.evaluate._uplift import KPITarget
-from mlsteward.evaluate.suite import SuiteInputs, SuiteResult, run_suite
+from mlsteward.evaluate.suite import SuiteInputs, SuiteResult, run_suite, validate_inputs
 from mlsteward.features.definitions import source_columns
 from mlsteward.features.feature_set import FeatureSet
 from mlsteward.lifecycle.data_stage import REPORTS_DIR
@@ -59,7 +60,10 @@ def evaluate_model(workspace: Workspace, spec: Spec, model: str, data: str, *, c
     """Run the evaluation suite on model ``model`` (a run id, or ``best`` / a candidate name of the latest
     training) and dataset version ``data``; record it and write the report and the model card."""
     record = resolve_model_run(workspace, spec.project, model)
-    inputs = _suite_inputs(workspace, spec, record, data)
+    inputs, train_df = _suite_inputs(workspace, spec, record, data)
+    validate_inputs(inputs)  # before the baselines are scored on the test rows
+    inputs.baselines = _baselines(spec, inputs.model, train_df, inputs.frame, inputs.y, record.params["target"],
+                                  inputs.metric.name)
     result = run_suite(inputs, checks, progress=progress)
     ref = workspace.store.datasets.get(data).ref
     for role in ("train", "validation"):
@@ -104,7 +108,9 @@ def _candidate_run(workspace: Workspace, project: str, ref: str) -> RunRecord:
     return found[0]
 
 
-def _suite_inputs(workspace: Workspace, spec: Spec, record: RunRecord, data: str) -> SuiteInputs:
+def _suite_inputs(workspace: Workspace, spec: Spec, record: RunRecord, data: str
+                  ) -> tuple[SuiteInputs, pd.DataFrame]:
+    """The suite's inputs (without the baselines) and the training split."""
     p = record.params
     estimator = load_model(workspace.artifacts.get_bytes(_model_artifact(record)))
     fs, _ = load_feature_set(workspace, p["feature_set"])
@@ -122,17 +128,16 @@ def _suite_inputs(workspace: Workspace, spec: Spec, record: RunRecord, data: str
     return SuiteInputs(
         model=model, frame=test_x, y=frame[target], metric_name=p["metric"], config=spec.evaluation,
         sensitive=list(spec.data.sensitive_attributes), gate=list(spec.gates.get("promotion", [])),
-        baselines=_baselines(spec, model, train_df, test_x, frame[target], target, p["metric"]),
         kpi=_kpi(spec, p["metric"]),
         train=(train_df.drop(columns=[target]), train_df[target]),
         calibration_rows=(valid_df.drop(columns=[target]), valid_df[target]),
-        refit=_refitter(fs, cls, params, seed, target), critical=_critical_columns(fs), seed=seed)
+        refit=_refitter(fs, cls, params, seed, target), critical=_critical_columns(fs), seed=seed), train_df
 
 
 def _baselines(spec: Spec, model: Any, train_df: pd.DataFrame, test_x: pd.DataFrame, y_test: pd.Series,
                target: str, metric_name: str) -> dict[str, float]:
     """The baselines of `steward train`, fitted on the training split and scored on the test rows."""
-    task = "classification" if hasattr(model, "classes_") else "regression"
+    task = "classification" if is_classifier(model) else "regression"
     metric = metric_named(metric_name, task)
     models = {"majority" if task == "classification" else "mean": majority_baseline(task)}
     rule = spec.charter.baseline.rule if spec.charter.baseline else None
