@@ -27,7 +27,7 @@ from sklearn.frozen import FrozenEstimator
 from sklearn.metrics import brier_score_loss
 
 from mlsteward.errors import InvalidInput
-from mlsteward.evaluate._common import as_array, binary_labels, positive_proba, same_length
+from mlsteward.evaluate._common import as_array, binary_labels, positive_probabilities, same_length
 from mlsteward.train.feasibility_models import Label
 
 Strategy = Literal["uniform", "quantile"]
@@ -83,7 +83,7 @@ def calibration(y_true: Any, y_prob: Any, *, bins: int = 10, strategy: Strategy 
         raise InvalidInput(f"strategy must be 'uniform' (equal-width bins) or 'quantile' (equal-count bins); "
                            f"got {strategy!r}")
     y, positive = _binary_target(y_true, "y_true")
-    prob = _probabilities(y_prob)
+    prob = positive_probabilities(y_prob)
     if not same_length(y_true=y, y_prob=prob):
         raise InvalidInput("y_true is empty: calibration needs scored rows")
     if strategy == "uniform":
@@ -150,16 +150,6 @@ def _binary_target(y_true: Any, name: str) -> tuple[np.ndarray, Any]:
                            "multiclass model check one class at a time: y_true == c against predict_proba(X)[:, i] "
                            "of class c (one-vs-rest)")
     return binary_labels(y, name)
-
-
-def _probabilities(y_prob: Any) -> np.ndarray:
-    try:
-        prob = positive_proba(y_prob, None)
-    except (TypeError, ValueError) as exc:
-        raise InvalidInput(f"y_prob must be numbers (predict_proba's output): {exc}") from exc
-    if np.isnan(prob).any():
-        raise InvalidInput("y_prob holds missing values (NaN): pass predict_proba's output for every row")
-    return prob
 
 
 def _check_binary_model(estimator: Any) -> None:

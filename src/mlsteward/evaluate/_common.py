@@ -51,6 +51,17 @@ def positive_proba(y_prob: Any, classes: Any) -> np.ndarray:
     return proba
 
 
+def positive_probabilities(y_prob: Any) -> np.ndarray:
+    """``positive_proba`` refusing text and missing values, for checks that need a probability per row."""
+    try:
+        prob = positive_proba(y_prob, None)
+    except (TypeError, ValueError) as exc:
+        raise InvalidInput(f"y_prob must be numbers (predict_proba's output): {exc}") from exc
+    if np.isnan(prob).any():
+        raise InvalidInput("y_prob holds missing values (NaN): pass predict_proba's output for every row")
+    return prob
+
+
 def binary_labels(y_true: Any, name: str = "y_true") -> tuple[np.ndarray, Any]:
     """``(y == positive, positive)`` for a binary target; an error for more than two classes."""
     y = as_array(y_true, name)
@@ -152,6 +163,21 @@ def positive_int(value: Any, name: str) -> None:
         raise InvalidInput(f"{name} must be a whole number of at least 1; got {value!r}")
 
 
-__all__ = ["DEFAULT_METRIC", "Kind", "as_array", "binary_labels", "column_kind", "frame_and_target", "known_columns",
-           "metric_scorer", "model_metric", "model_task", "positive_class", "positive_int", "positive_proba",
-           "sample_rows", "same_length"]
+__all__ = [
+    "DEFAULT_METRIC",
+    "Kind",
+    "as_array",
+    "binary_labels",
+    "column_kind",
+    "frame_and_target",
+    "known_columns",
+    "metric_scorer",
+    "model_metric",
+    "model_task",
+    "positive_class",
+    "positive_int",
+    "positive_proba",
+    "positive_probabilities",
+    "same_length",
+    "sample_rows",
+]

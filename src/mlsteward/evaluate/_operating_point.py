@@ -33,7 +33,7 @@ from pydantic import BaseModel, Field, ValidationError
 from sklearn.metrics import auc, average_precision_score, precision_recall_curve, roc_curve
 
 from mlsteward.errors import InvalidInput
-from mlsteward.evaluate._common import as_array, binary_labels, positive_proba, same_length
+from mlsteward.evaluate._common import as_array, binary_labels, positive_probabilities, same_length
 from mlsteward.spec_evaluation import Costs
 from mlsteward.train.feasibility_models import Label
 
@@ -115,7 +115,7 @@ def operating_point(y_true: Any, y_prob: Any, *, costs: CostMatrix | dict, grid:
     ``CostMatrix`` or its fields as a dict. See the module docstring for the search and the curves."""
     costs = _cost_matrix(costs)
     y, positive = _binary_target(y_true)
-    prob = _probabilities(y_prob)
+    prob = positive_probabilities(y_prob)
     same_length(y_true=y, y_prob=prob)
     if not 0 <= default_threshold <= 1:
         raise InvalidInput(f"default_threshold must lie in [0, 1]; got {default_threshold!r}")
@@ -208,16 +208,6 @@ def _binary_target(y_true: Any) -> tuple[np.ndarray, Any]:
                            f"has {len(classes)} class(es): for a multiclass model choose one class's threshold "
                            "(y_true == c against its probability column), and score rows of both classes")
     return binary_labels(y)
-
-
-def _probabilities(y_prob: Any) -> np.ndarray:
-    try:
-        prob = positive_proba(y_prob, None)
-    except (TypeError, ValueError) as exc:
-        raise InvalidInput(f"y_prob must be numbers (predict_proba's output): {exc}") from exc
-    if np.isnan(prob).any():
-        raise InvalidInput("y_prob holds missing values (NaN): pass predict_proba's output for every row")
-    return prob
 
 
 def _grid(grid: int | Sequence[float]) -> np.ndarray:
