@@ -3,18 +3,10 @@
 import numpy as np
 import pandas as pd
 import pytest
-from sklearn.compose import make_column_transformer
-from sklearn.impute import SimpleImputer
-from sklearn.linear_model import LogisticRegression
-from sklearn.pipeline import make_pipeline
-from sklearn.preprocessing import OneHotEncoder, StandardScaler
+from gss_scored import scored_sample
 
-from mlsteward.datasets import gss_wages_with_target
 from mlsteward.errors import InvalidInput
 from mlsteward.evaluate._failure_modes import failure_modes
-
-CATS = ["occrecode", "wrkstat", "gender", "educcat", "maritalcat"]
-NUMS = ["year", "age", "prestg10", "childs"]
 
 
 def _mask(frame, conditions):
@@ -41,17 +33,8 @@ def _mask(frame, conditions):
 
 @pytest.fixture(scope="module")
 def scored():
-    df = gss_wages_with_target().sample(8000, random_state=11).reset_index(drop=True)
-    X, y = df[CATS + NUMS], df["high_income"].to_numpy()
-    model = make_pipeline(
-        make_column_transformer(
-            (make_pipeline(SimpleImputer(strategy="constant", fill_value="(missing)"),
-                           OneHotEncoder(handle_unknown="ignore")), CATS),
-            (make_pipeline(SimpleImputer(), StandardScaler()), NUMS)),
-        LogisticRegression(max_iter=500))
-    model.fit(X.iloc[:3000], y[:3000])
-    test = X.iloc[3000:].reset_index(drop=True)
-    return test, y[3000:], model.predict(test)
+    test, y, model = scored_sample(11)
+    return test, y, model.predict(test)
 
 
 def test_rule_counts_equal_pandas_recount_on_real_data(scored):

@@ -20,7 +20,8 @@ from sklearn.preprocessing import OneHotEncoder, StandardScaler, label_binarize
 
 from mlsteward.datasets import gss_wages_with_target
 from mlsteward.errors import InvalidInput
-from mlsteward.evaluate._metrics import cross_validate, metrics, weighted_metrics
+from mlsteward.evaluate._cross_validation import cross_validate
+from mlsteward.evaluate._metrics import metrics, weighted_metrics
 from mlsteward.train.metrics import METRICS
 
 NUMERIC = ["year", "age", "childs", "prestg10"]

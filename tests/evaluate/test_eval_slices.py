@@ -4,36 +4,23 @@ p-values against scipy, and a planted weak segment found first."""
 import numpy as np
 import pandas as pd
 import pytest
+from gss_scored import CATS, NUMS, scored_sample
 from scipy import stats
 from sklearn.compose import make_column_transformer
 from sklearn.ensemble import HistGradientBoostingRegressor
-from sklearn.impute import SimpleImputer
-from sklearn.linear_model import LogisticRegression
 from sklearn.metrics import accuracy_score, f1_score, mean_absolute_error, roc_auc_score, root_mean_squared_error
 from sklearn.pipeline import make_pipeline
-from sklearn.preprocessing import OneHotEncoder, OrdinalEncoder, StandardScaler
+from sklearn.preprocessing import OrdinalEncoder
 
 from mlsteward.datasets import gss_wages_with_target
 from mlsteward.errors import InvalidInput
 from mlsteward.evaluate._slices import slices
 
-CATS = ["occrecode", "wrkstat", "gender", "educcat", "maritalcat"]
-NUMS = ["year", "age", "prestg10", "childs"]
-
 
 @pytest.fixture(scope="module")
 def scored():
-    df = gss_wages_with_target().sample(8000, random_state=7).reset_index(drop=True)
-    X, y = df[CATS + NUMS], df["high_income"].to_numpy()
-    model = make_pipeline(
-        make_column_transformer(
-            (make_pipeline(SimpleImputer(strategy="constant", fill_value="(missing)"),
-                           OneHotEncoder(handle_unknown="ignore")), CATS),
-            (make_pipeline(SimpleImputer(), StandardScaler()), NUMS)),
-        LogisticRegression(max_iter=500))
-    model.fit(X.iloc[:3000], y[:3000])
-    test = X.iloc[3000:].reset_index(drop=True)
-    return test, y[3000:], model.predict(test), model.predict_proba(test)[:, 1]
+    test, y, model = scored_sample(7)
+    return test, y, model.predict(test), model.predict_proba(test)[:, 1]
 
 
 def _rows_of(frame, s):

@@ -31,7 +31,8 @@ FAST = EvaluationSpec(bootstrap=100, cv_folds=3, explain={"max_rows": 500, "repe
 @pytest.fixture(scope="module")
 def data() -> dict:
     df = gss_wages_with_target().sample(4000, random_state=1).reset_index(drop=True)
-    train, valid, test = df.iloc[:2400], df.iloc[2400:3000].reset_index(drop=True), df.iloc[3000:].reset_index(drop=True)
+    train = df.iloc[:2400]
+    valid, test = df.iloc[2400:3000].reset_index(drop=True), df.iloc[3000:].reset_index(drop=True)
     fs, features = FeatureSet.fit(DEFINITIONS, train, "high_income")
     model = scoring_model(fs, LogisticRegression(max_iter=500).fit(features, train["high_income"]))
     return {"model": model, "train": train, "valid": valid, "test": test, "fs": fs}

@@ -15,7 +15,7 @@ from importlib import import_module
 
 _WHERE = {
     "metrics": "mlsteward.evaluate._metrics",
-    "cross_validate": "mlsteward.evaluate._metrics",
+    "cross_validate": "mlsteward.evaluate._cross_validation",
     "calibration": "mlsteward.evaluate._calibration",
     "recalibrate": "mlsteward.evaluate._calibration",
     "operating_point": "mlsteward.evaluate._operating_point",

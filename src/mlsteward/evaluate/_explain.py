@@ -47,7 +47,7 @@ from mlsteward.evaluate._common import (
     positive_int,
     sample_rows,
 )
-from mlsteward.train.metrics import Metric, positive_class, score_estimator
+from mlsteward.train.metrics import Metric, plain_value, positive_class, score_estimator
 
 PDP_TOP = 4
 """Partial dependence is drawn, by default, for this many most important columns (plus the critical ones)."""
@@ -188,7 +188,7 @@ def _partial_dependence(model: Any, rows: pd.DataFrame, column: str, kind: Kind,
                                custom_values={column: grid}, kind="average")
     average = np.asarray(found["average"], dtype=float)
     outputs, response = _outputs(model, average.shape[0])
-    return PartialDependence(kind=kind, grid=[_plain(v) for v in found["grid_values"][0]], outputs=outputs,
+    return PartialDependence(kind=kind, grid=[plain_value(v) for v in found["grid_values"][0]], outputs=outputs,
                              response=response, average=average.tolist())
 
 
@@ -224,12 +224,8 @@ def _outputs(model: Any, n_outputs: int) -> tuple[list[str], str]:
     classes = np.asarray(model.classes_)
     response = "predict_proba" if hasattr(model, "predict_proba") else "decision_function"
     if n_outputs == 1:
-        return [str(_plain(positive_class(classes)))], response
-    return [str(_plain(c)) for c in classes], response
-
-
-def _plain(value: Any) -> Any:
-    return value.item() if isinstance(value, np.generic) else value
+        return [str(plain_value(positive_class(classes)))], response
+    return [str(plain_value(c)) for c in classes], response
 
 
 # -- SHAP --------------------------------------------------------------------------------------------------
@@ -302,7 +298,7 @@ def _model_output(model: Any) -> tuple[Callable[[pd.DataFrame], np.ndarray], str
         positive = positive_class(classes)
         column = int(np.flatnonzero(classes == positive)[0])
         return (lambda rows: np.asarray(model.predict_proba(rows), dtype=float)[:, column],
-                f"probability of class {_plain(positive)}")
+                f"probability of class {plain_value(positive)}")
     return lambda rows: np.asarray(model.predict(rows), dtype=float), "prediction"
 
 

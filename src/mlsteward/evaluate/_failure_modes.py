@@ -37,7 +37,7 @@ from mlsteward.errors import InvalidInput
 from mlsteward.evaluate._common import as_array, same_length
 from mlsteward.train.feasibility_errors import TreeFeature, encode_columns, error_segments
 from mlsteward.train.feasibility_models import SegmentCondition
-from mlsteward.train.metrics import Task, task_of
+from mlsteward.train.metrics import Task, plain_value, task_of
 
 REGRESSION_QUANTILE = 0.9
 """Regression: by default a row is wrong when its absolute error is above this quantile of them all."""
@@ -130,10 +130,6 @@ def _encode_all(frame: pd.DataFrame, wrong: np.ndarray) -> tuple[np.ndarray, lis
     return np.hstack(blocks), features, dict(sorted(skipped.items(), key=lambda kv: order[kv[0]])), levels
 
 
-def _plain(value: Any) -> Any:
-    return value.item() if isinstance(value, np.generic) else value
-
-
 def _set_text(values: list) -> str:
     return "{" + ", ".join(map(str, values)) + "}"
 
@@ -145,9 +141,9 @@ def _level_condition(condition: SegmentCondition, levels: _Levels) -> SegmentCon
     chosen = [v for i, v in enumerate(levels.order) if low < i <= high]
     left_out = [v for v in levels.order if v not in chosen]
     col, missing = levels.column, MISSING in chosen
-    named = [_plain(v) for v in chosen if v != MISSING]
+    named = [plain_value(v) for v in chosen if v != MISSING]
     if OTHER in chosen or (OTHER not in left_out and len(named) > len(left_out)):
-        values = [_plain(v) for v in left_out if v != MISSING]
+        values = [plain_value(v) for v in left_out if v != MISSING]
         text = f"{col} ≠ {left_out[0]}" if len(left_out) == 1 else f"{col} not in {_set_text(left_out)}"
         return SegmentCondition(column=col, text=text, values=values, negated=True, missing=missing)
     if not named:

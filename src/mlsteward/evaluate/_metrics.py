@@ -1,4 +1,4 @@
-"""A model's metrics on a test set with bootstrap confidence intervals, and k-fold cross-validation.
+"""A model's metrics on a test set, with bootstrap confidence intervals.
 
 **Values.** Each value is scikit-learn's, through ``mlsteward.train.metrics``: binary precision,
 recall, f1 and average precision score the positive class (the larger label, 1 of 0/1); multiclass
@@ -25,32 +25,23 @@ from __future__ import annotations
 
 import math
 import warnings
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
 import pandas as pd
 from pydantic import BaseModel, Field
-from sklearn.base import clone, is_classifier
 from sklearn.metrics import confusion_matrix, precision_recall_fscore_support
-from sklearn.model_selection import KFold, StratifiedKFold
 
 from mlsteward.errors import InvalidInput
 from mlsteward.evaluate._common import as_array, positive_class, same_length
 from mlsteward.train.feasibility_models import Label
-from mlsteward.train.metrics import METRICS, Task, metric_named, score_estimator, task_of
+from mlsteward.train.metrics import METRICS, Task, plain_value, task_of
 
 CLASSIFICATION_METRICS = ("accuracy", "balanced_accuracy", "precision", "recall", "f1")
 PROBABILITY_METRICS = ("roc_auc", "average_precision", "log_loss", "brier_score")
 REGRESSION_METRICS = ("rmse", "mae", "r2", "mape")
-
-CV_DEFAULTS: dict[str, tuple[str, ...]] = {
-    "classification": ("accuracy", "balanced_accuracy", "f1", "roc_auc", "log_loss"),
-    "regression": ("rmse", "mae", "r2"),
-}
-"""The metrics ``cross_validate`` scores when none are named (probability ones only for a model with
-``predict_proba``)."""
 
 _BLOCK_CELLS = 500_000  # resamples are computed in blocks of about this many (resample, row) weights
 
@@ -95,26 +86,6 @@ class MetricsResult(BaseModel):
     notes: list[str] = Field(default_factory=list)
 
 
-class FoldScores(BaseModel):
-    """One metric over the folds: mean, sample standard deviation (ddof=1) and each fold's value."""
-
-    mean: float
-    std: float = Field(description="sample standard deviation over the folds (ddof=1)")
-    per_fold: list[float]
-
-
-class CrossValidationResult(BaseModel):
-    """k-fold cross-validation: a fresh clone of the model fitted on k-1 folds and scored on the k-th."""
-
-    task: Task
-    n_rows: int
-    folds: int
-    splitter: str = Field(description="StratifiedKFold (classification) or KFold (regression), shuffled")
-    seed: int
-    fold_sizes: list[int] = Field(description="rows scored in each fold")
-    metrics: dict[str, FoldScores]
-
-
 # --- metrics with confidence intervals ----------------------------------------------------------------
 
 
@@ -142,10 +113,10 @@ def metrics(y_true: Any, y_pred: Any, y_prob: Any = None, *, task: Task | None =
         cm = confusion_matrix(scored.y, scored.pred, labels=scored.classes)
         precision, recall, f1, support = precision_recall_fscore_support(
             scored.y, scored.pred, labels=scored.classes, zero_division=0)
-    per_class = [ClassMetrics(label=_plain(c), precision=float(p), recall=float(r), f1=float(f), support=int(s))
+    per_class = [ClassMetrics(label=plain_value(c), precision=float(p), recall=float(r), f1=float(f), support=int(s))
                  for c, p, r, f, s in zip(scored.classes, precision, recall, f1, support, strict=True)]
-    return MetricsResult(task="classification", classes=[_plain(c) for c in scored.classes],
-                         positive_class=None if scored.positive is None else _plain(scored.positive),
+    return MetricsResult(task="classification", classes=[plain_value(c) for c in scored.classes],
+                         positive_class=None if scored.positive is None else plain_value(scored.positive),
                          confusion_matrix=cm.tolist(), per_class=per_class, **common)
 
 
@@ -244,7 +215,7 @@ def _classes(y: np.ndarray, pred: np.ndarray, prob: np.ndarray | None, labels: A
             classes = np.array([0, 1])  # a 0/1 target whose test rows hold one class
         if prob is not None and prob.ndim == 2 and prob.shape[1] != len(classes):
             raise InvalidInput(f"y_prob has {prob.shape[1]} columns but y_true and y_pred hold {len(classes)} "
-                               f"classes {[_plain(c) for c in classes]}: pass labels= the model's classes_")
+                               f"classes {[plain_value(c) for c in classes]}: pass labels= the model's classes_")
     return classes
 
 
@@ -254,7 +225,7 @@ def _class_index(values: np.ndarray, classes: np.ndarray, name: str) -> np.ndarr
     if (index < 0).any():
         unknown = sorted({str(v) for v in values[index < 0]})[:5]
         raise InvalidInput(f"{name} holds values {unknown} that are not among the classes "
-                           f"{[_plain(c) for c in classes]}: pass labels= every class the model knows")
+                           f"{[plain_value(c) for c in classes]}: pass labels= every class the model knows")
     return index
 
 
@@ -276,12 +247,8 @@ def _probabilities(prob: np.ndarray, classes: np.ndarray) -> np.ndarray:
     elif prob.ndim == 2 and prob.shape[1] == len(classes):
         return prob
     raise InvalidInput(f"y_prob has shape {prob.shape} but there are {len(classes)} classes "
-                       f"{[_plain(c) for c in classes]}: pass predict_proba(X) of the model scored "
+                       f"{[plain_value(c) for c in classes]}: pass predict_proba(X) of the model scored "
                        "(one column per class; for a binary target the positive class's column is enough)")
-
-
-def _plain(value: Any) -> Any:
-    return value.item() if isinstance(value, np.generic) else value
 
 
 # --- the weighted formulas ---------------------------------------------------------------------------------
@@ -456,62 +423,10 @@ def _intervals(formulas: _Formulas, n: int, *, bootstrap: int, confidence: float
     return result
 
 
-# --- cross-validation ----------------------------------------------------------------------------------------
-
-
-def cross_validate(estimator: Any, X: Any, y: Any, *, folds: int = 5,  # noqa: N803
-                   metrics: Sequence[str] | None = None, seed: int = 0) -> CrossValidationResult:
-    """Score ``estimator`` by k-fold cross-validation: each fold a fresh clone fitted on the other folds.
-
-    Classification uses ``StratifiedKFold(folds, shuffle=True, random_state=seed)``, regression
-    ``KFold`` alike; ``metrics`` names the metrics (default ``CV_DEFAULTS`` of the task). The folds run
-    one after another (``n_jobs=1``)."""
-    target = as_array(y, "y")
-    same_length(X=X, y=target)
-    if pd.isna(target).any():
-        raise InvalidInput(f"y is missing on {int(pd.isna(target).sum())} rows: drop those rows first")
-    if not isinstance(folds, int | np.integer) or folds < 2:
-        raise InvalidInput(f"folds must be a whole number >= 2; got {folds!r}")
-    task: Task = "classification" if is_classifier(estimator) else "regression"
-    if metrics is None:
-        names = [m for m in CV_DEFAULTS[task]
-                 if METRICS[m].needs == "label" or hasattr(estimator, "predict_proba")]
-    else:
-        names = [metric_named(m, task).name for m in ([metrics] if isinstance(metrics, str) else metrics)]
-    if task == "classification":
-        smallest = pd.Series(target).value_counts().min()
-        if smallest < folds:
-            raise InvalidInput(f"a class of y has only {smallest} rows, fewer than folds={folds}: lower folds "
-                               "or merge the rare classes")
-        splitter: StratifiedKFold | KFold = StratifiedKFold(n_splits=folds, shuffle=True, random_state=seed)
-    else:
-        if len(target) < folds:
-            raise InvalidInput(f"{len(target)} rows cannot be split into {folds} folds: lower folds")
-        splitter = KFold(n_splits=folds, shuffle=True, random_state=seed)
-    scores: dict[str, list[float]] = {name: [] for name in names}
-    sizes = []
-    for train, test in splitter.split(np.zeros(len(target)), target):
-        model = clone(estimator).fit(_rows(X, train), target[train])
-        sizes.append(len(test))
-        for name in names:
-            scores[name].append(score_estimator(METRICS[name], model, _rows(X, test), target[test]))
-    return CrossValidationResult(
-        task=task, n_rows=len(target), folds=folds, splitter=type(splitter).__name__, seed=seed, fold_sizes=sizes,
-        metrics={name: FoldScores(mean=float(np.mean(v)), std=float(np.std(v, ddof=1)), per_fold=v)
-                 for name, v in scores.items()})
-
-
-def _rows(X: Any, index: np.ndarray) -> Any:  # noqa: N803
-    return X.iloc[index] if hasattr(X, "iloc") else np.asarray(X)[index]
-
-
 __all__ = [
     "ClassMetrics",
-    "CrossValidationResult",
-    "FoldScores",
     "MetricValue",
     "MetricsResult",
-    "cross_validate",
     "metrics",
     "resample_weights",
     "weighted_metrics",

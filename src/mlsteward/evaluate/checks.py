@@ -14,10 +14,11 @@ import pandas as pd
 
 from mlsteward.evaluate._ablation import ablation
 from mlsteward.evaluate._calibration import calibration, recalibrate
+from mlsteward.evaluate._cross_validation import cross_validate
 from mlsteward.evaluate._explain import explain
 from mlsteward.evaluate._failure_modes import failure_modes
 from mlsteward.evaluate._fairness import fairness
-from mlsteward.evaluate._metrics import cross_validate, metrics
+from mlsteward.evaluate._metrics import metrics
 from mlsteward.evaluate._operating_point import operating_point
 from mlsteward.evaluate._robustness import robustness
 from mlsteward.evaluate._slices import slices

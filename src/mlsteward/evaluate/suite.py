@@ -26,7 +26,7 @@ from mlsteward.evaluate._uplift import KPITarget
 from mlsteward.evaluate.gates import GateResult
 from mlsteward.spec_evaluation import DEFAULT_CHECKS, EvaluationSpec
 from mlsteward.spec_gates import GateCheck
-from mlsteward.train.metrics import Metric, metric_named, positive_class, task_of
+from mlsteward.train.metrics import Metric, metric_named, plain_value, positive_class, task_of
 
 Status = Literal["pass", "warn", "fail", "info", "skipped", "error"]
 
@@ -190,9 +190,9 @@ def run_suite(inputs: SuiteInputs, checks: Sequence[str] | None = None, *,
                                      seconds=round(time.perf_counter() - t0, 4), result=result))
     progress("done", len(plan), len(plan))
     gate = reports["gates"].result if "gates" in reports and isinstance(reports["gates"].result, GateResult) else None
+    positive = plain_value(positive_class(np.asarray(inputs.classes))) if inputs.binary else None
     return SuiteResult(task=inputs.task, metric=inputs.metric.name, greater_is_better=inputs.metric.greater_is_better,
-                       n_rows=len(inputs.y), classes=_plain_list(inputs.classes),
-                       positive_class=_plain(positive_class(np.asarray(inputs.classes))) if inputs.binary else None,
+                       n_rows=len(inputs.y), classes=_plain_list(inputs.classes), positive_class=positive,
                        checks=outcomes, gate=gate, seconds=round(time.perf_counter() - started, 4))
 
 
@@ -251,12 +251,8 @@ def _plan(inputs: SuiteInputs, names: list[str], explicit: bool) -> list[tuple[s
     return plan
 
 
-def _plain(value: Any) -> Any:
-    return value.item() if isinstance(value, np.generic) else value
-
-
 def _plain_list(values: Any) -> list | None:
-    return None if values is None else [_plain(v) for v in values]
+    return None if values is None else [plain_value(v) for v in values]
 
 
 __all__ = ["CHECKS", "DEFAULT_CHECKS", "Check", "CheckOutcome", "CheckReport", "SuiteInputs",

@@ -44,8 +44,8 @@ class TreeFeature:
 
 
 def encode_columns(X: pd.DataFrame) -> tuple[np.ndarray, list[TreeFeature], dict[str, str]]:
-    """Numbers as they are (NaN kept: the tree routes missing values), times as seconds from their earliest value, and every
-    other column one-hot over its most frequent levels, plus "other" and "missing" indicators."""
+    """Numbers as they are (NaN kept: the tree routes missing values), times as seconds from their earliest
+    value, and every other column one-hot over its most frequent levels, plus "other" and "missing" indicators."""
     blocks: list[np.ndarray] = []
     features: list[TreeFeature] = []
     skipped: dict[str, str] = {}
@@ -163,7 +163,8 @@ def _category_condition(column: str, chosen: list[tuple[TreeFeature, bool]]) -> 
     return SegmentCondition(column=column, text=" and ".join(parts), values=excluded, negated=True, missing=missing)
 
 
-def _segment_conditions(steps: list[tuple[int, float, bool, bool]], features: list[TreeFeature]) -> list[SegmentCondition]:
+def _segment_conditions(steps: list[tuple[int, float, bool, bool]],
+                        features: list[TreeFeature]) -> list[SegmentCondition]:
     """Steps of (feature index, threshold, went right, missing went this way), grouped by column in
     the order the path first meets them."""
     grouped: dict[str, list[tuple[TreeFeature, float, bool, bool]]] = {}

@@ -190,7 +190,8 @@ def check_target(y: Any, task: Task) -> None:
     if task == "classification":
         counts = _counts(s)
         if len(counts) < 2:
-            raise InvalidInput(f"the target has one class only, {_plain(counts.index[0])!r} (all {len(s)} rows): a "
+            only = plain_value(counts.index[0])
+            raise InvalidInput(f"the target has one class only, {only!r} (all {len(s)} rows): a "
                                "classifier needs at least two; check the target's definition (its threshold) "
                                "and the rows kept")
     elif task == "regression":
@@ -198,7 +199,8 @@ def check_target(y: Any, task: Task) -> None:
             raise InvalidInput(f"a regression target must be numeric; this one is {s.dtype}: convert it, or "
                                "train a classifier")
         if s.nunique() < 2:
-            raise InvalidInput(f"the target is constant ({_plain(s.iloc[0])!r} on all {len(s)} rows): there is nothing "
+            value = plain_value(s.iloc[0])
+            raise InvalidInput(f"the target is constant ({value!r} on all {len(s)} rows): there is nothing "
                                "to learn; check the target's definition and the rows kept")
     else:
         raise InvalidInput(f"task must be 'classification' or 'regression'; got {task!r}")
@@ -213,7 +215,7 @@ def check_classes_present(y_train: Any, y_valid: Any, *,
         other = counts[1 - i]
         for cls in other.index:
             if here.get(cls, 0) == 0:
-                problems.append(f"class {_plain(cls)!r} has no rows in the {split} split ({int(other[cls])} in "
+                problems.append(f"class {plain_value(cls)!r} has no rows in the {split} split ({int(other[cls])} in "
                                 f"{names[1 - i]})")
     if problems:
         raise InvalidInput("; ".join(problems) + ": split stratified by the target (strategy 'stratified'), "
@@ -237,8 +239,8 @@ def _values(y: Any) -> np.ndarray:
     return _series(y).to_numpy()
 
 
-def _plain(value: Any) -> Any:
-    """A numpy scalar as the Python value, for messages."""
+def plain_value(value: Any) -> Any:
+    """A numpy scalar as the Python value (for messages and JSON); anything else unchanged."""
     return value.item() if isinstance(value, np.generic) else value
 
 
