@@ -19,7 +19,9 @@ from sklearn.preprocessing import OneHotEncoder, StandardScaler
 from mlsteward.datasets import gss_wages_with_target
 from mlsteward.errors import InvalidInput
 from mlsteward.evaluate.suite import SuiteInputs, SuiteResult, run_suite
+from mlsteward.report import _performance_charts as charts
 from mlsteward.report import _performance_report as report
+from mlsteward.report import _performance_summary as page_summary
 from mlsteward.report import render_performance_report
 from mlsteward.report.model_card import ModelCardFacts
 from mlsteward.spec_evaluation import EvaluationSpec
@@ -130,7 +132,7 @@ def test_every_check_that_ran_has_its_section_in_report_order(suite, page) -> No
 def test_the_verdict_banner_leads_with_the_gate_metric_uplift_and_threshold(suite, page) -> None:
     summary = _section(page, "summary")
     assert page.index('<section id="summary">') < page.index('<section id="metrics">')
-    label, tone = report.DECISIONS[suite.gate.decision]
+    label, tone = page_summary.DECISIONS[suite.gate.decision]
     assert f'<div class="verdict {tone}">' in summary and f'<div class="verdict-label">{label}</div>' in summary
     headline = suite.result("metrics")["values"]["roc_auc"]
     assert f"{headline['value']:.4f} (95% interval {headline['ci_low']:.4f} – {headline['ci_high']:.4f})" in summary
@@ -232,7 +234,7 @@ def test_explainability_robustness_and_ablation_draw_their_results(suite, page) 
     ablation = suite.result("ablation")
     section = _section(page, "ablation")
     for group in ablation["groups"]:
-        assert f"<code>{group['name']}</code>" in section and f">{report._signed(group['delta'])}</td>" in section
+        assert f"<code>{group['name']}</code>" in section and f">{charts.signed_text(group['delta'])}</td>" in section
     bars = report.ablation_figure(ablation, ablation["groups"])["data"][0]
     assert bars["x"] == [g["delta"] for g in ablation["groups"]]
 

@@ -295,3 +295,15 @@ def uplift_figure(d: dict) -> Figure:
     kpi = d.get("kpi")
     lines = [(kpi["target"], f"KPI target {kpi['target']:g}", RED)] if kpi else []
     return bars_figure(bars, x_title=d["metric"], lines=lines)
+
+
+def signed_text(value: float | None) -> str:
+    if value is None or not math.isfinite(value):
+        return value_text(value)
+    return ("+" if value >= 0 else "−") + value_text(abs(value))
+
+
+def interval_text(v: dict) -> str:
+    if v.get("ci_low") is None or v.get("ci_high") is None:
+        return ""
+    return f"{value_text(v['ci_low'])} – {value_text(v['ci_high'])}"

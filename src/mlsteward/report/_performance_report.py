@@ -12,7 +12,6 @@ was skipped or failed to run shows its reason in its section, a check not in the
 from __future__ import annotations
 
 import datetime as _dt
-import math
 from collections.abc import Callable
 from typing import Any
 
@@ -31,17 +30,26 @@ from mlsteward.report._performance_charts import (
     degradation_figure,
     dependence_figure,
     importance_figure,
+    interval_text,
     p_value_text,
     pr_figure,
     reliability_figure,
     roc_figure,
     selection_figure,
     shap_figure,
+    signed_text,
     significantly_worse,
     slice_figure,
     threshold_text,
     uplift_figure,
     value_text,
+)
+from mlsteward.report._performance_summary import (
+    CHECK_SECTIONS,
+    cards,
+    checks_table,
+    evaluated_facts,
+    verdict,
 )
 from mlsteward.report.model_card import ModelCardFacts
 from mlsteward.train.feasibility_models import ConfusionMatrix
@@ -61,12 +69,6 @@ SECTIONS: dict[str, str] = {
     "failure-modes": "Failure modes",
     "uplift": "Uplift",
 }
-CHECK_SECTIONS: dict[str, str] = {
-    "gates": "gate", "metrics": "metrics", "cross_validation": "metrics", "calibration": "calibration",
-    "operating_point": "operating-point", "slices": "slices", "fairness": "fairness", "explain": "explain",
-    "robustness": "robustness", "ablation": "ablation", "failure_modes": "failure-modes", "uplift": "uplift",
-}
-"""The section that renders each check (cross-validation shares the metrics section)."""
 
 METRIC_MEANINGS: dict[str, str] = {
     "accuracy": "share of rows whose class is predicted right",
@@ -85,9 +87,6 @@ METRIC_MEANINGS: dict[str, str] = {
 }
 STATUS_TONES: dict[str, str] = {"pass": "good", "warn": "warn", "fail": "bad", "error": "bad", "info": "info",
                                 "skipped": "muted-badge"}
-DECISIONS: dict[str, tuple[str, str]] = {  # gate decision -> (banner label, tone)
-    "pass": ("PASS", "good"), "fail": ("FAIL", "bad"), "pending": ("PENDING", "warn"), "no gate": ("NO GATE", "none"),
-}
 COST_LABELS: dict[str, str] = {
     "false_positive": "a false alarm (flagged, not positive)",
     "false_negative": "a missed case (positive, not flagged)",
@@ -97,7 +96,6 @@ PERTURBATION_COLOURS = (BLUE, AMBER, "#7b5ea7", "#1b998b")
 MAX_SLICE_CHARTS = 4  # bar charts of the columns whose groups differ most
 MAX_PDP_CHARTS = 6
 MAX_BARS = 25
-MAX_PARAMS = 12
 MAX_FOLD_COLUMNS = 10
 
 Builder = Callable[[dict, SuiteResult, _charts.ChartEmbedder], dict[str, Any]]
@@ -125,10 +123,10 @@ def render_performance_report(result: SuiteResult, *, title: str, facts: ModelCa
         "r": result,
         "facts": facts,
         "direction": "higher" if result.greater_is_better else "lower",
-        "verdict": _verdict(result),
-        "cards": _cards(result),
-        "evaluated": _evaluated(result, facts),
-        "checks": _checks(result),
+        "verdict": verdict(result),
+        "cards": cards(result),
+        "evaluated": evaluated_facts(result, facts),
+        "checks": checks_table(result),
         "tones": STATUS_TONES,
         "s": sections,
     }
@@ -163,208 +161,10 @@ def _section(result: SuiteResult, name: str, build: Builder, chart: _charts.Char
 # --- formatting -----------------------------------------------------------------------------------
 
 
-def _signed(value: float | None) -> str:
-    if value is None or not math.isfinite(value):
-        return value_text(value)
-    return ("+" if value >= 0 else "−") + value_text(abs(value))
-
-
-def _interval(v: dict) -> str:
-    if v.get("ci_low") is None or v.get("ci_high") is None:
-        return ""
-    return f"{value_text(v['ci_low'])} – {value_text(v['ci_high'])}"
-
-
-def _card(label: str, value: str, detail: str = "", tone: str = "") -> dict[str, str]:
-    return {"label": label, "value": value, "detail": detail, "tone": tone, "size": "text" if len(value) > 9 else ""}
-
-
-def _shorten(text: str, limit: int = 70) -> str:
-    return text if len(text) <= limit else text[: limit - 1] + "…"
-
-
 # --- generic charts -------------------------------------------------------------------------------
 
 
 # --- the summary ----------------------------------------------------------------------------------
-
-
-def _verdict(r: SuiteResult) -> dict[str, Any]:
-    """The banner: the gate's decision, why, and the three numbers a product owner asks for first."""
-    gate = r.gate
-    decision = gate.decision if gate else "no gate"
-    label, tone = DECISIONS[decision]
-    failed = gate.failed if gate else []
-    pending = [c for c in gate.checks if c.passed is None] if gate else []
-    if decision == "pass":
-        headline = "The model meets every check of the promotion gate: it may be promoted."
-    elif decision == "fail":
-        headline = (f"The model fails {len(failed)} of {len(gate.checks)} checks of the promotion gate: it must "
-                    f"not be promoted as it is.")
-    elif decision == "pending":
-        headline = (f"No check of the promotion gate failed, but {len(pending)} of {len(gate.checks)} still await "
-                    f"evidence (a sign-off, a value not measured here): promotion waits for them.")
-    elif r.check("gates") is None:
-        headline = "The promotion gate was not evaluated in this run: judge the evidence below."
-    else:
-        headline = "No promotion gate is set (gates.promotion in steward.yaml): judge the evidence below."
-    return {"label": label, "tone": tone, "headline": headline, "failed": [c.check for c in failed],
-            "pending": [c.check for c in pending], "numbers": _headline_numbers(r)}
-
-
-def _headline_numbers(r: SuiteResult) -> list[tuple[str, str]]:
-    numbers = []
-    metrics = r.result("metrics")
-    value = (metrics or {}).get("values", {}).get(r.metric)
-    if value:
-        ci = _interval(value)
-        level = f"{metrics['confidence']:.0%} interval " if ci else ""
-        numbers.append((f"{r.metric} on the test set", value_text(value["value"]) + (f" ({level}{ci})" if ci else "")))
-    uplift = r.result("uplift")
-    if uplift and uplift.get("uplift") is not None:
-        best = f"{uplift['best_baseline']} {value_text(uplift['best_baseline_value'])}"
-        numbers.append(("over the best baseline", f"{_signed(uplift['uplift'])} (vs {best})"))
-    point = r.result("operating_point")
-    if point:
-        opt = point["optimum"]
-        flags = f"flags {fmt_share(opt['flagged_share'])} of cases at the least cost"
-        numbers.append(("decision threshold", f"{threshold_text(opt['threshold'])} ({flags})"))
-    return numbers
-
-
-def _cards(r: SuiteResult) -> list[dict[str, str]]:
-    """The "at a glance" cards: one number per check that ran, with what it means."""
-    builders = (_metric_card, _uplift_card, _threshold_card, _cv_card, _rows_card, _calibration_card,
-                _fairness_card, _slices_card, _robustness_card, _error_card)
-    return [card for build in builders if (card := build(r))]
-
-
-def _metric_card(r: SuiteResult) -> dict[str, str] | None:
-    metrics = r.result("metrics")
-    value = (metrics or {}).get("values", {}).get(r.metric)
-    if not value:
-        return None
-    ci = _interval(value)
-    direction = "higher" if r.greater_is_better else "lower"
-    detail = f"{metrics['confidence']:.0%} interval {ci}" if ci else f"{direction} is better"
-    return _card(f"{r.metric} (test set)", value_text(value["value"]), detail)
-
-
-def _uplift_card(r: SuiteResult) -> dict[str, str] | None:
-    uplift = r.result("uplift")
-    if not uplift or uplift.get("uplift") is None:
-        return None
-    return _card("Uplift over baseline", _signed(uplift["uplift"]),
-                 f"{r.metric} vs {uplift['best_baseline']} ({value_text(uplift['best_baseline_value'])})",
-                 "good" if uplift["uplift"] > 0 else "bad")
-
-
-def _threshold_card(r: SuiteResult) -> dict[str, str] | None:
-    point = r.result("operating_point")
-    if not point:
-        return None
-    opt = point["optimum"]
-    return _card("Decision threshold", threshold_text(opt["threshold"]),
-                 f"flags {fmt_share(opt['flagged_share'])}, finds {fmt_share(opt['recall'], 0)} of positives")
-
-
-def _cv_card(r: SuiteResult) -> dict[str, str] | None:
-    cv = r.result("cross_validation")
-    scores = (cv or {}).get("metrics", {}).get(r.metric)
-    if not scores:
-        return None
-    return _card("Cross-validation", f"{value_text(scores['mean'])} ± {scores['std']:.2g}",
-                 f"{r.metric}, {cv['folds']} folds of the training split")
-
-
-def _rows_card(r: SuiteResult) -> dict[str, str]:
-    point = r.result("operating_point")
-    detail = f"positive rate {fmt_share(point['prevalence'])}" if point else f"{r.task} target"
-    return _card("Test rows", fmt_int(r.n_rows), detail)
-
-
-def _calibration_card(r: SuiteResult) -> dict[str, str] | None:
-    cal = r.result("calibration")
-    if not cal:
-        return None
-    before = cal.get("before", cal)
-    tone = "warn" if r.check("calibration").status == "warn" else ""
-    return _card("Calibration error", f"{before['expected_calibration_error']:.3f}",
-                 "ECE: gap between probabilities and outcomes (0 = calibrated)", tone)
-
-
-def _fairness_card(r: SuiteResult) -> dict[str, str] | None:
-    fair = r.result("fairness")
-    audits = [a for a in (fair or {}).get("attributes", []) if a.get("disparate_impact") is not None]
-    if not audits:
-        return None
-    worst = min(audits, key=lambda a: a["disparate_impact"])
-    fails = worst["four_fifths_passes"] is False
-    return _card("Four-fifths rule", "fails" if fails else "passes",
-                 f"disparate impact {worst['disparate_impact']:.2f} by {worst['attribute']}",
-                 "bad" if fails else "good")
-
-
-def _slices_card(r: SuiteResult) -> dict[str, str] | None:
-    sl = r.result("slices")
-    if not sl or not sl.get("worst_segments"):
-        return None
-    worst = sl["worst_segments"][0]
-    tone = "warn" if r.check("slices").status == "warn" else ""
-    return _card("Worst segment", value_text(worst["metric_value"]),
-                 f"{_shorten(worst['description'], 60)} ({fmt_int(worst['size'])} rows)", tone)
-
-
-def _robustness_card(r: SuiteResult) -> dict[str, str] | None:
-    rob = r.result("robustness")
-    if not rob:
-        return None
-    worst = _worst_degradation(rob)
-    if worst is None:
-        return None
-    kind, point = worst
-    tone = {"fail": "bad", "warn": "warn"}.get(r.check("robustness").status, "")
-    return _card("Worst degradation", value_text(point["degradation"]),
-                 f"{r.metric} lost under {PERTURBATIONS.get(kind, kind)} at level {point['level']:g}", tone)
-
-
-def _worst_degradation(rob: dict) -> tuple[str, dict] | None:
-    points = [(c["kind"], p) for c in rob.get("curves", []) for p in c["points"] if p.get("degradation") is not None]
-    return max(points, key=lambda kp: kp[1]["degradation"]) if points else None
-
-
-def _error_card(r: SuiteResult) -> dict[str, str] | None:
-    modes = r.result("failure_modes")
-    if not modes or modes["task"] == "regression":  # there an error is a top-decile error: 10% by definition
-        return None
-    return _card("Error rate", fmt_share(modes["error_rate"]),
-                 f"{fmt_int(modes['errors'])} of {fmt_int(modes['rows'])} test rows wrong")
-
-
-def _evaluated(r: SuiteResult, facts: ModelCardFacts) -> dict[str, list[tuple[str, str]]]:
-    """What was evaluated (the model and its data) and what it is for (the charter)."""
-    params = sorted(facts.params.items())
-    shown = ", ".join(f"{k}={v}" for k, v in params[:MAX_PARAMS]) + (" …" if len(params) > MAX_PARAMS else "")
-    model = [("project", facts.project), ("candidate", facts.candidate), ("model", facts.model),
-             ("parameters", shown or "library defaults"), ("trained in run", facts.model_run)]
-    model += [(label, value) for label, value in (("feature set", facts.feature_set), ("target", facts.target),
-                                                  ("training data", facts.train), ("validation data", facts.validation))
-              if value]
-    model.append(("test data", f"{facts.test} ({fmt_int(r.n_rows)} rows)"))
-    if r.classes is not None:
-        model.append(("classes", ", ".join(str(c) for c in r.classes[:20]) + (" …" if len(r.classes) > 20 else "")
-                      + (f" (positive: {r.positive_class})" if r.positive_class is not None else "")))
-    charter = facts.charter
-    purpose = [(label, str(charter[key])) for key, label in (
-        ("problem", "problem"), ("decision", "decision supported"), ("prediction_target", "predicts"))
-        if charter.get(key)]
-    if facts.sensitive_attributes:
-        purpose.append(("sensitive attributes", ", ".join(facts.sensitive_attributes)))
-    return {"model": model, "purpose": purpose}
-
-
-def _checks(r: SuiteResult) -> list[dict[str, Any]]:
-    return [{"o": c, "anchor": CHECK_SECTIONS.get(c.name) if c.status != "skipped" else None} for c in r.checks]
 
 
 # --- the gate -------------------------------------------------------------------------------------
@@ -383,7 +183,8 @@ def _metrics(d: dict, r: SuiteResult, chart: _charts.ChartEmbedder) -> dict[str,
     rows = []
     for name, v in d["values"].items():
         metric = METRICS.get(name)
-        rows.append({"name": name, "value": value_text(v["value"]), "ci": _interval(v), "headline": name == r.metric,
+        rows.append({"name": name, "value": value_text(v["value"]), "ci": interval_text(v),
+                     "headline": name == r.metric,
                      "direction": "" if metric is None else ("higher" if metric.greater_is_better else "lower"),
                      "meaning": METRIC_MEANINGS.get(name, ""), "skipped": v.get("skipped_resamples", 0)})
     rows.sort(key=lambda row: not row["headline"])
@@ -425,7 +226,7 @@ def _calibration(d: dict, r: SuiteResult, chart: _charts.ChartEmbedder) -> dict[
                  "mean gap between predicted and observed, over the bins"),
                 ("maximum calibration error (MCE)", "maximum_calibration_error", "the largest gap of any bin")]
     rows = [{"label": label, "before": value_text(before[key]), "after": value_text(after[key]) if after else None,
-             "change": _signed(after[key] - before[key]) if after else None, "meaning": meaning}
+             "change": signed_text(after[key] - before[key]) if after else None, "meaning": meaning}
             for label, key, meaning in measures]
     curves = [("model" if after is None else "before recalibration", before, BLUE)]
     if after is not None:
@@ -479,7 +280,7 @@ def _slices(d: dict, r: SuiteResult, chart: _charts.ChartEmbedder) -> dict[str, 
                                                                                   toolbar=False)}
                        for c in charted],
             "table": [{"column": s["column"], "group": s["group"], "size": fmt_int(s["size"]),
-                       "value": value_text(s["metric_value"]), "difference": _signed(s["difference"]),
+                       "value": value_text(s["metric_value"]), "difference": signed_text(s["difference"]),
                        "p": p_value_text(s["p_value"]), "worse": (s["worse_by"] or 0) > 0} for s in d["slices"]]}
 
 
@@ -548,7 +349,7 @@ def _pdp_output(pd_: dict) -> str:
 
 def _robustness(d: dict, r: SuiteResult, chart: _charts.ChartEmbedder) -> dict[str, Any]:
     table = [{"kind": PERTURBATIONS.get(c["kind"], c["kind"]), "level": f"{p['level']:g}",
-              "score": value_text(p.get("score")), "degradation": _signed(p.get("degradation")),
+              "score": value_text(p.get("score")), "degradation": signed_text(p.get("degradation")),
               "changed": fmt_share(p.get("changed_share")), "error": p.get("error") or ""}
              for c in d["curves"] for p in c["points"]]
     probes = [{**p, "tone": "good" if p["passed"] else "bad"} for p in d["probes"]]
@@ -563,7 +364,7 @@ def _robustness(d: dict, r: SuiteResult, chart: _charts.ChartEmbedder) -> dict[s
 
 def _ablation(d: dict, r: SuiteResult, chart: _charts.ChartEmbedder) -> dict[str, Any]:
     groups = sorted(d.get("groups", []), key=lambda g: -g["delta"])
-    rows = [{"name": g["name"], "columns": ", ".join(g.get("columns") or []), "delta": _signed(g["delta"]),
+    rows = [{"name": g["name"], "columns": ", ".join(g.get("columns") or []), "delta": signed_text(g["delta"]),
              "std": value_text(g.get("delta_std")), "score": value_text(g.get("score")), "helps": g["delta"] > 0}
             for g in groups]
     return {"d": d, "rows": rows, "show_columns": any(g.get("columns") != [g["name"]] for g in groups),
@@ -585,7 +386,7 @@ def _failure_modes(d: dict, r: SuiteResult, chart: _charts.ChartEmbedder) -> dic
 
 
 def _uplift(d: dict, r: SuiteResult, chart: _charts.ChartEmbedder) -> dict[str, Any]:
-    rows = [{"name": b["name"], "value": value_text(b["baseline_value"]), "improvement": _signed(b["improvement"]),
+    rows = [{"name": b["name"], "value": value_text(b["baseline_value"]), "improvement": signed_text(b["improvement"]),
              "relative": "—" if b["relative_improvement"] is None else f"{b['relative_improvement']:+.1%}",
              "better": b["better"]} for b in d["baselines"]]
     return {"d": d, "rows": rows, "statement": _uplift_statement(d), "kpi": _kpi_statement(d.get("kpi")),
@@ -596,9 +397,9 @@ def _uplift_statement(d: dict) -> str:
     if d["uplift"] is None:
         return f"The model's {d['metric']} is {value_text(d['value'])}; no baseline has a value to compare it with."
     relative = f" ({d['relative_uplift']:+.0%})" if d.get("relative_uplift") is not None else ""
-    verdict = "better than" if d["uplift"] > 0 else "not better than"
-    return (f"The model's {d['metric']} is {value_text(d['value'])}, {verdict} the best baseline ({d['best_baseline']}, "
-            f"{value_text(d['best_baseline_value'])}): an uplift of {_signed(d['uplift'])}{relative}, signed so "
+    judged = "better than" if d["uplift"] > 0 else "not better than"
+    return (f"The model's {d['metric']} is {value_text(d['value'])}, {judged} the best baseline ({d['best_baseline']}, "
+            f"{value_text(d['best_baseline_value'])}): an uplift of {signed_text(d['uplift'])}{relative}, signed so "
             "that positive is better.")
 
 

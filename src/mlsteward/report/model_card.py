@@ -151,9 +151,9 @@ def _fairness(result: SuiteResult, facts: ModelCardFacts) -> CardSection:
     rows = []
     for audit in check.result["attributes"]:
         for group in audit["groups"]:
-            rows.append([audit["attribute"], str(group["group"]), f"{group['count']:,}", _num(group["selection_rate"], 3),
-                         _num(group["true_positive_rate"], 3), _num(group["false_positive_rate"], 3),
-                         _num(group["precision"], 3)])
+            rates = (_num(group[k], 3) for k in ("selection_rate", "true_positive_rate", "false_positive_rate",
+                                                 "precision"))
+            rows.append([audit["attribute"], str(group["group"]), f"{group['count']:,}", *rates])
         section.bullets.append(
             f"{audit['attribute']}: demographic parity difference {_num(audit['demographic_parity_difference'], 3)}, "
             f"equalized odds difference {_num(audit['equalized_odds_difference'], 3)}, disparate impact "
