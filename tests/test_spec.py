@@ -176,7 +176,7 @@ def test_a_key_given_twice_is_a_problem():
 def test_an_unknown_gate_kind_names_the_known_ones():
     (problem,) = check_spec_text(broken(("- signoff: [", "- sign_off: [")))
     assert (problem.path, problem.value, problem.line) == ("gates.promotion[1].sign_off", "sign_off", 22)
-    assert "fairness, metric, signoff, uplift_over_baseline" in problem.expected
+    assert "fairness, metric, robustness, signoff, uplift_over_baseline" in problem.expected
     assert "did you mean 'signoff'?" in problem.expected
 
 

@@ -21,7 +21,9 @@ except PackageNotFoundError:  # running from a source tree that is not installed
 # The API is imported on first use, so `import mlsteward` and every `steward` command start fast.
 _LAZY = {"Run": "mlsteward.tracking.run", "fit_features": "mlsteward.feature_api",
          "load_feature_set": "mlsteward.feature_api", "training_set": "mlsteward.feature_api",
-         "evaluate_model": "mlsteward.feature_api",
+         "evaluate_model": "mlsteward.feature_api", "register_model": "mlsteward.registry_api",
+         "load_model_version": "mlsteward.registry_api", "promote_model": "mlsteward.registry_api",
+         "sign_off": "mlsteward.registry_api",
          "autolog": "mlsteward.tracking.autolog"}
 
 
@@ -49,6 +51,7 @@ __all__ = [
     "get_run",
     "load_dataset",
     "load_feature_set",
+    "load_model_version",
     "log_artifact",
     "log_batch",
     "log_dataset",
@@ -56,10 +59,13 @@ __all__ = [
     "log_metrics",
     "log_param",
     "log_params",
+    "promote_model",
+    "register_model",
     "search_runs",
     "set_store",
     "set_tag",
     "set_tags",
+    "sign_off",
     "start_run",
     "training_set",
 ]

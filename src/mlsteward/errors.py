@@ -47,6 +47,23 @@ class Conflict(StewardError):
     code = "conflict"
 
 
+class NotPermitted(StewardError):
+    """The acting identity does not hold the role the action needs (sign, waive, promote)."""
+
+    code = "not_permitted"
+
+
+class GateRefused(StewardError):
+    """A gate refused a transition; ``result`` holds every check with its required and observed value."""
+
+    code = "gate_refused"
+    exit_code = 1
+
+    def __init__(self, message: str, result: object = None) -> None:
+        super().__init__(message)
+        self.result = result
+
+
 class FilterSyntaxError(InvalidInput):
     """A search filter could not be parsed."""
 
@@ -91,8 +108,10 @@ __all__ = [
     "AuditChainBroken",
     "Conflict",
     "FilterSyntaxError",
+    "GateRefused",
     "InvalidInput",
     "NotFound",
+    "NotPermitted",
     "SpecInvalid",
     "StewardError",
     "StoreOutdated",

@@ -16,14 +16,13 @@ from pathlib import Path
 from typing import Annotated, Any, Literal
 
 import yaml
-from pydantic import AfterValidator, BaseModel, Field, ValidationError, ValidationInfo, field_validator
+from pydantic import AfterValidator, BaseModel, Field, ValidationError, ValidationInfo, field_validator, model_validator
 from pydantic.fields import FieldInfo
 
 from mlsteward.errors import InvalidInput, SpecInvalid
 from mlsteward.spec_data import DataSpec
 from mlsteward.spec_evaluation import EvaluationSpec
 from mlsteward.spec_features import FeaturesSpec
-from mlsteward.spec_training import FeasibilitySpec, TrainingSpec
 from mlsteward.spec_gates import (
     GATE_CHECK_KINDS,
     GateCheck,
@@ -33,9 +32,11 @@ from mlsteward.spec_gates import (
     check_kind_for,
     did_you_mean,
     problem_error,
-    unique_names,
     register_check_kind,
+    unique_names,
 )
+from mlsteward.spec_governance import GovernanceSpec, Risk
+from mlsteward.spec_training import FeasibilitySpec, TrainingSpec
 
 SPEC_FILE_NAME = "steward.yaml"
 SLUG_RULE = "a name of 1 to 100 letters, digits, '-' or '_' (no spaces)"
@@ -102,6 +103,15 @@ class Stakeholder(SpecModel):
     name: Text = Field(description="the person's name")
     role: Text = Field(description="their role, e.g. product_owner or compliance_officer")
     email: str | None = None
+    user: str | None = Field(None, description="their Steward identity (STEWARD_USER or an API token's user); "
+                                               "default: their email, else their name")
+
+    @property
+    def identities(self) -> set[str]:
+        """The identities that act as this person: ``user`` when given, else email and name."""
+        if self.user:
+            return {self.user}
+        return {value for value in (self.email, self.name) if value}
 
 
 class Charter(SpecModel):
@@ -116,11 +126,43 @@ class Charter(SpecModel):
     in_scope: list[str] = []
     out_of_scope: list[str] = []
     stakeholders: list[Stakeholder] = []
+    risks: list[Risk] = []
 
     @property
     def roles(self) -> list[str]:
         """The distinct roles of the stakeholders, sorted."""
         return sorted({person.role for person in self.stakeholders})
+
+    def roles_of(self, identity: str) -> list[str]:
+        """The roles ``identity`` holds (sorted; empty when it is no stakeholder)."""
+        return sorted({person.role for person in self.stakeholders if identity in person.identities})
+
+    @field_validator("risks")
+    @classmethod
+    def _risk_ids_unique(cls, risks: list[Risk]) -> list[Risk]:
+        first: dict[str, int] = {}
+        problems = []
+        for i, risk in enumerate(risks):
+            if risk.id in first:
+                problems.append(((i, "id"), risk.id, f"a unique risk id ('{risk.id}' is already item [{first[risk.id]}])"))
+            first.setdefault(risk.id, i)
+        if problems:
+            raise problem_error("Risk", problems)
+        return risks
+
+    @model_validator(mode="after")
+    def _risk_owners_held(self) -> Charter:
+        roles = self.roles
+        problems = [(("risks", i, "owner"), risk.owner, _role_expected(risk.owner, roles))
+                    for i, risk in enumerate(self.risks) if risk.owner not in roles]
+        if problems:
+            raise problem_error("Charter", problems)
+        return self
+
+
+def _role_expected(role: str, roles: list[str]) -> str:
+    present = f"roles present: {', '.join(roles)}" if roles else "the charter lists no stakeholders"
+    return f"a role held by a charter stakeholder; no one holds '{role}' ({present})"
 
 
 class DataSource(SpecModel):
@@ -149,12 +191,8 @@ def _signoff_roles_held(check: GateCheck, info: ValidationInfo) -> GateCheck:
     if not isinstance(check, SignOff) or charter is None:
         return check
     roles = charter.roles
-    present = f"roles present: {', '.join(roles)}" if roles else "the charter lists no stakeholders"
-    problems = [
-        (("signoff", i), role, f"a role held by a charter stakeholder; no one holds '{role}' ({present})")
-        for i, role in enumerate(check.signoff)
-        if role not in roles
-    ]
+    problems = [(("signoff", i), role, _role_expected(role, roles)) for i, role in enumerate(check.signoff)
+                if role not in roles]
     if problems:
         raise problem_error("SignOff", problems)
     return check
@@ -172,7 +210,20 @@ class Spec(SpecModel):
     training: TrainingSpec = TrainingSpec()
     evaluation: EvaluationSpec = EvaluationSpec()
     gates: dict[str, list[Annotated[GateCheckItem, AfterValidator(_signoff_roles_held)]]] = {}
+    governance: GovernanceSpec = GovernanceSpec()
     store: StoreConfig | None = None
+
+    @field_validator("governance")
+    @classmethod
+    def _waiver_roles_held(cls, governance: GovernanceSpec, info: ValidationInfo) -> GovernanceSpec:
+        charter = info.data.get("charter")
+        if charter is None:
+            return governance
+        problems = [(("waiver_roles", i), role, _role_expected(role, charter.roles))
+                    for i, role in enumerate(governance.waiver_roles) if role not in charter.roles]
+        if problems:
+            raise problem_error("GovernanceSpec", problems)
+        return governance
 
     @field_validator("data_sources")
     @classmethod

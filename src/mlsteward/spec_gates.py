@@ -155,6 +155,23 @@ class FairnessThreshold(GateCheck):
         return self.fairness.bounded(f"{self.fairness.metric} by {self.fairness.by}")
 
 
+class RobustnessBounds(SpecModel):
+    """How much the metric may drop on mildly damaged rows."""
+
+    max_drop: float = Field(ge=0, description="the largest drop of the metric at the mildest noise / missing level")
+
+
+class RobustnessThreshold(GateCheck):
+    """``{robustness: {max_drop: 0.05}}``: invalid rows are scored or cleanly refused, and the metric drops
+    at most ``max_drop`` at the mildest level of each perturbation."""
+
+    kind: ClassVar[str] = "robustness"
+    robustness: RobustnessBounds
+
+    def describe(self) -> str:
+        return f"metric drop under mild perturbation <= {format_number(self.robustness.max_drop)}, invalid rows handled"
+
+
 class SignOff(GateCheck):
     """``{signoff: [product_owner, compliance_officer]}``: a person in each role must sign off."""
 
@@ -187,7 +204,7 @@ def register_check_kind(key: str, model: type[GateCheck]) -> type[GateCheck]:
     return model
 
 
-for _model in (MetricThreshold, UpliftOverBaseline, FairnessThreshold, SignOff):
+for _model in (MetricThreshold, UpliftOverBaseline, FairnessThreshold, RobustnessThreshold, SignOff):
     register_check_kind(_model.kind, _model)
 
 
@@ -226,6 +243,8 @@ __all__ = [
     "GateCheck",
     "GateCheckItem",
     "MetricThreshold",
+    "RobustnessBounds",
+    "RobustnessThreshold",
     "SignOff",
     "SpecModel",
     "UpliftOverBaseline",

@@ -58,3 +58,32 @@ def test_unmeasured_checks_and_sign_offs_leave_the_gate_pending() -> None:
 
 def test_no_checks_is_no_gate() -> None:
     assert decide_gate("promotion", [], _evidence()).decision == "no gate"
+
+
+@pytest.mark.parametrize(("drop", "broken", "passed", "note"), [
+    (0.03, 0, True, None),
+    (0.06, 0, False, "observed drop 0.06"),
+    (0.01, 2, False, "2 invalid-row probe(s) broke scoring"),
+])
+def test_the_robustness_check_bounds_the_mildest_drop_and_needs_every_probe(drop: float, broken: int,
+                                                                            passed: bool, note: str | None) -> None:
+    check = parse_gate_check({"robustness": {"max_drop": 0.05}})
+    evidence = GateEvidence(robustness={"mildest_drop": drop, "probes_failed": broken})
+    (outcome,) = decide_gate("promotion", [check], evidence).checks
+    assert (outcome.passed, outcome.observed) == (passed, drop)
+    assert (outcome.note is None) if note is None else note in outcome.note
+    (pending,) = decide_gate("promotion", [check], GateEvidence()).checks
+    assert pending.passed is None and "did not run" in pending.note
+
+
+def test_robustness_evidence_is_the_worst_drop_at_each_curves_mildest_level() -> None:
+    from types import SimpleNamespace as NS
+
+    from mlsteward.evaluate.checks import gate_evidence
+
+    curves = [NS(points=[NS(degradation=0.02), NS(degradation=0.3)]), NS(points=[NS(degradation=0.04)]),
+              NS(points=[NS(degradation=None)])]
+    probes = [NS(passed=True), NS(passed=False)]
+    report = NS(result=NS(curves=curves, probes=probes))
+    evidence = gate_evidence(NS(), {"robustness": report})
+    assert evidence.robustness == {"mildest_drop": 0.04, "probes_failed": 1.0}

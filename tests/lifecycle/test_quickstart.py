@@ -20,7 +20,7 @@ def test_quickstart_walks_the_stages_that_exist(tmp_path, monkeypatch) -> None: 
     assert Path(result.data_report).read_text().startswith("<!DOCTYPE html>")
     statuses = {s.stage.value: s.status for s in result.board.stages}
     assert {statuses[s] for s in ("scoping", "data", "features", "training")} == {StageStatus.IN_PROGRESS}
-    assert statuses["feasibility"] == StageStatus.PASSED and result.feasibility == "go" and len(steps) == 10
+    assert statuses["feasibility"] == StageStatus.PASSED and result.feasibility == "go" and len(steps) == 11
     assert Path(result.feasibility_report).read_text().startswith("<!DOCTYPE html>")
     assert result.feature_set == "gss-income@1" and Path(result.data_dictionary).exists()
     assert result.training_sets == {"train": "gss-train-joined@1", "validation": "gss-validation-joined@1",
@@ -67,6 +67,19 @@ def test_quickstart_walks_the_stages_that_exist(tmp_path, monkeypatch) -> None: 
     assert "Calibration" in again.output and len(workspace.store.evaluations.list()) == 2
     refused = CliRunner().invoke(app, ["evaluate", "best", "--data", "gss-test-joined@1", "--check", "shapley"])
     assert refused.exit_code == 2 and "unknown check" in refused.output
+    # registered, refused while the fairness check failed and sign-offs were missing, then promoted
+    model = workspace.store.models.resolve(result.model)
+    assert (model.ref, model.status, model.aliases) == ("gss-income-model@1", "production", ["champion"])
+    assert model.run_id == evaluation.model_run_id
+    history = workspace.store.models.gate_history(model.subject)
+    assert [h["decision"] for h in history] == ["pass", "fail"]
+    refused_checks = {c["kind"]: c["passed"] for c in history[1]["checks"]}
+    assert refused_checks["fairness"] is False and refused_checks["signoff"] is None
+    assert result.promotion[1].startswith("promotion refused: demographic_parity_difference by gender")
+    waiver = workspace.store.signoffs.waivers(model.subject)[0]
+    assert (waiver.person, waiver.role) == ("sam.okafor@example.org", "compliance_officer")
+    assert {s.person for s in workspace.store.signoffs.signoffs(model.subject)} == {
+        "dana.whitfield@example.org", "sam.okafor@example.org"}
     assert workspace.store.audit.verify().ok
     with pytest.raises(InvalidInput, match="already exists"):
         run_quickstart(tmp_path / "qs")

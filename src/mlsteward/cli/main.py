@@ -6,7 +6,7 @@ import typer
 from typer.core import TyperGroup
 
 from mlsteward import __version__
-from mlsteward.cli import audit, data, evaluate, features, project, runs, store, train
+from mlsteward.cli import audit, data, deliverables, evaluate, features, governance, models, project, runs, store, train
 from mlsteward.cli.output import err_console
 from mlsteward.errors import StewardError
 
@@ -14,7 +14,7 @@ from mlsteward.errors import StewardError
 class StewardGroup(TyperGroup):
     """Turns a ``StewardError`` raised anywhere below into ``error: …`` and its exit code."""
 
-    def invoke(self, ctx: typer.Context):  # noqa: ANN201
+    def invoke(self, ctx: typer.Context):
         try:
             return super().invoke(ctx)
         except StewardError as exc:
@@ -36,6 +36,15 @@ app.command("feasibility")(train.feasibility)
 app.command("train")(train.train)
 app.command("evaluate")(evaluate.evaluate)
 app.add_typer(evaluate.app, name="evaluations")
+app.add_typer(models.app, name="models")
+app.command("signoff")(models.signoff)
+app.add_typer(models.tokens_app, name="tokens")
+app.add_typer(deliverables.app, name="deliverables")
+app.command("roi")(governance.roi)
+app.add_typer(governance.risks_app, name="risks")
+app.add_typer(governance.decisions_app, name="decisions")
+app.command("changelog")(governance.changelog)
+app.add_typer(governance.charter_app, name="charter")
 app.add_typer(runs.app, name="runs")
 app.add_typer(audit.app, name="audit")
 app.add_typer(store.app, name="store")

@@ -6,12 +6,14 @@ import re
 from pathlib import Path
 
 import typer
+from rich.markup import escape
 from rich.table import Table
 
 from mlsteward.cli.common import JSON
 from mlsteward.cli.output import console, err_console, print_json, when
 from mlsteward.errors import InvalidInput
 from mlsteward.lifecycle.board import lifecycle_board
+from mlsteward.lifecycle.stage_gates import StageGate, project_status
 from mlsteward.settings import STORE_DIR, resolve_settings
 from mlsteward.spec import check_spec_file, find_spec_file, load_spec, template_text
 from mlsteward.stages import StageStatus
@@ -71,26 +73,50 @@ def validate(
 
 
 def status(json_: bool = JSON) -> None:
-    """The lifecycle board: the project's eight stages and their status."""
+    """The lifecycle board: the project's eight stages, their status and their gate, and what each gate
+    still misses (with the command that records it)."""
     settings = resolve_settings()
     if settings.spec_path is None:
         raise InvalidInput("no steward.yaml here or in any parent folder: run `steward init` to "
                            "start a project")
     spec = load_spec(settings.spec_path)
-    board = lifecycle_board(Workspace(settings, create=True).store, spec)
+    result = project_status(Workspace(settings, create=True), spec)
     if json_:
-        print_json(board)
+        print_json(result)
         return
-    table = Table(title=f"{board.project} — lifecycle", title_justify="left", header_style="bold")
-    for col in ("#", "stage", "status", "updated (UTC)", "by"):
+    gates = {gate.stage: gate for gate in result.gates}
+    table = Table(title=f"{result.project} — lifecycle", title_justify="left", header_style="bold")
+    for col in ("#", "stage", "status", "gate", "updated (UTC)", "by"):
         table.add_column(col, no_wrap=True)
     table.add_column("note")
-    for record in board.stages:
-        marker = " ◀" if record.stage == board.current_stage else ""
+    for record in result.stages:
+        marker = " ◀" if record.stage == result.current_stage else ""
         table.add_row(str(record.stage.number), record.stage.label + marker,
-                      f"[{STATUS_STYLE[record.status]}]{record.status.value}",
+                      f"[{STATUS_STYLE[record.status]}]{record.status.value}", _gate_cell(gates[record.stage]),
                       when(record.updated_at_ms, seconds=False), record.updated_by, record.note or "")
     console.print(table)
+    _print_missing(result.gates)
+
+
+GATE_STYLE = {"pass": "green", "fail": "red", "missing": "yellow"}
+
+
+def _gate_cell(gate: StageGate) -> str:
+    return f"[{GATE_STYLE[gate.decision]}]{gate.decision}"
+
+
+def _print_missing(gates: list[StageGate]) -> None:
+    """One line per item a gate still misses: what is wrong, and what to run."""
+    for gate in gates:
+        if not gate.missing:
+            continue
+        console.print(f"[bold]{gate.stage.number} {gate.stage.label}[/] gate {_gate_cell(gate)}[/]:",
+                      highlight=False)
+        for item in gate.missing:
+            mark = "[red]✗[/]" if item.passed is False else "[yellow]·[/]"
+            todo = f" → {escape(item.command)}" if item.command else ""
+            console.print(f"  {mark} {escape(item.name)}: {escape(item.detail)}{todo}", highlight=False,
+                          soft_wrap=True)
 
 
 def quickstart(directory: Path = typer.Argument(Path("steward-quickstart"), help="An empty folder to create."),
@@ -117,7 +143,9 @@ def quickstart(directory: Path = typer.Argument(Path("steward-quickstart"), help
              ("features", f"{result.feature_set}  (`steward features list`; dictionary {result.data_dictionary})"),
              ("training", f"run {result.training_run[:8]}; best {result.best_candidate}"),
              ("evaluation", result.evaluation), ("report", result.performance_report),
-             ("model card", result.model_card)]
+             ("model card", result.model_card), ("model", f"{result.model}  (`steward models show {result.model}`)")]
     console.print("\n".join(f"{label:<12} {value}" for label, value in lines), highlight=False)
+    for line in result.promotion:
+        console.print(f"  [dim]promotion:[/] {line}", highlight=False)
     console.print(f"[dim]Not yet in Steward (coming stage by stage): {', '.join(result.not_yet)}.[/]")
     console.print(f"Next: cd {directory} && steward status && steward data show {result.dataset}")

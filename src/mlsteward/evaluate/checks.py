@@ -270,7 +270,14 @@ def gate_evidence(inputs: SuiteInputs, reports: dict) -> GateEvidence:
                 "disparate_impact": audit.disparate_impact}.items() if v is not None}
     elif "fairness" not in reports:
         pending["fairness"] = "the fairness check did not run (no sensitive attributes, or not selected)"
-    return GateEvidence(metrics=values, uplift=uplift_values, fairness=fair, pending_notes=pending,
+    robust: dict[str, float] = {}
+    found = reports.get("robustness")
+    if found is not None and found.result is not None:
+        mildest = [c.points[0].degradation for c in found.result.curves
+                   if c.points and c.points[0].degradation is not None]
+        robust = {"mildest_drop": max(mildest, default=0.0),
+                  "probes_failed": float(sum(not p.passed for p in found.result.probes))}
+    return GateEvidence(metrics=values, uplift=uplift_values, fairness=fair, robustness=robust, pending_notes=pending,
                         sources={"metrics": "the test set", "uplift": "baselines scored on the test set"})
 
 

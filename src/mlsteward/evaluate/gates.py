@@ -17,6 +17,7 @@ from mlsteward.spec_gates import (
     FairnessThreshold,
     GateCheck,
     MetricThreshold,
+    RobustnessThreshold,
     SignOff,
     UpliftOverBaseline,
     format_number,
@@ -29,6 +30,8 @@ class GateEvidence(BaseModel):
     metrics: dict[str, float] = Field({}, description="metric name -> observed value")
     uplift: dict[str, float] = Field({}, description="metric name -> model minus best baseline (positive = better)")
     fairness: dict[str, dict[str, float]] = Field({}, description="column -> fairness metric -> value")
+    robustness: dict[str, float] = Field({}, description="mildest_drop: the metric's largest drop at the mildest "
+                                                         "perturbation level; probes_failed: invalid rows that broke it")
     sources: dict[str, str] = Field({}, description="what each kind of value was read from, e.g. metrics: 'test set'")
     pending_notes: dict[str, str] = Field({}, description="check kind -> why it is not measured here")
 
@@ -86,6 +89,8 @@ def _outcome(check: GateCheck, evidence: GateEvidence) -> GateCheckOutcome:
             f"no fairness audit by {bounds.by!r}" if by_column is None
             else f"{bounds.metric} was not computed (computed: {', '.join(sorted(by_column))})")
         return _bounded(check, bounds, by_column.get(bounds.metric) if by_column else None, why)
+    if isinstance(check, RobustnessThreshold):
+        return _robust(check, evidence)
     if isinstance(check, SignOff):
         return GateCheckOutcome(check=text, kind=check.kind, required="a sign-off in each role",
                                 note=evidence.pending_notes.get("signoff", "sign-offs are recorded separately"))
@@ -100,6 +105,20 @@ def _bounded(check: GateCheck, bounds: Bounds, observed: float | None, why_not: 
     passed = within(bounds, observed)
     note = None if passed else f"observed {format_number(round(observed, 6))}, required {required}"
     return GateCheckOutcome(check=check.describe(), kind=check.kind, required=required, observed=float(observed),
+                            passed=passed, note=note)
+
+
+def _robust(check: RobustnessThreshold, evidence: GateEvidence) -> GateCheckOutcome:
+    found = evidence.robustness
+    required = f"drop <= {format_number(check.robustness.max_drop)}, no invalid-row probe failed"
+    if "mildest_drop" not in found:
+        return GateCheckOutcome(check=check.describe(), kind=check.kind, required=required,
+                                note=evidence.pending_notes.get("robustness", "the robustness check did not run"))
+    drop, broken = found["mildest_drop"], int(found.get("probes_failed", 0))
+    passed = drop <= check.robustness.max_drop and broken == 0
+    note = None if passed else (f"{broken} invalid-row probe(s) broke scoring" if broken
+                                else f"observed drop {format_number(round(drop, 6))}, required {required}")
+    return GateCheckOutcome(check=check.describe(), kind=check.kind, required=required, observed=float(drop),
                             passed=passed, note=note)
 
 

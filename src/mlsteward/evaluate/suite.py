@@ -23,7 +23,7 @@ from sklearn.base import is_classifier
 
 from mlsteward.errors import InvalidInput
 from mlsteward.evaluate._uplift import KPITarget
-from mlsteward.evaluate.gates import GateResult
+from mlsteward.evaluate.gates import GateEvidence, GateResult
 from mlsteward.spec_evaluation import DEFAULT_CHECKS, EvaluationSpec
 from mlsteward.spec_gates import GateCheck
 from mlsteward.train.metrics import Metric, metric_named, plain_value, positive_class, task_of
@@ -141,6 +141,7 @@ class SuiteResult(BaseModel):
     positive_class: Any = None
     checks: list[CheckOutcome]
     gate: GateResult | None = None
+    evidence: GateEvidence | None = None  # what the promotion gate reads, so a later gate can be decided again
     seconds: float
     notes: list[str] = []
 
@@ -193,7 +194,8 @@ def run_suite(inputs: SuiteInputs, checks: Sequence[str] | None = None, *,
     positive = plain_value(positive_class(np.asarray(inputs.classes))) if inputs.binary else None
     return SuiteResult(task=inputs.task, metric=inputs.metric.name, greater_is_better=inputs.metric.greater_is_better,
                        n_rows=len(inputs.y), classes=_plain_list(inputs.classes), positive_class=positive,
-                       checks=outcomes, gate=gate, seconds=round(time.perf_counter() - started, 4))
+                       checks=outcomes, gate=gate, evidence=_registered.gate_evidence(inputs, reports),
+                       seconds=round(time.perf_counter() - started, 4))
 
 
 def validate_inputs(inputs: SuiteInputs) -> None:

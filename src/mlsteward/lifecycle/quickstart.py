@@ -10,14 +10,17 @@ from pydantic import BaseModel
 
 from mlsteward.data.splits import SplitConfig
 from mlsteward.datasets import gss_label_events, gss_occupation_history
-from mlsteward.errors import InvalidInput
+from mlsteward.errors import GateRefused, InvalidInput
 from mlsteward.lifecycle.board import LifecycleBoard, lifecycle_board
 from mlsteward.lifecycle.data_stage import assess_dataset
 from mlsteward.lifecycle.datasets import add_dataset, load_dataset
 from mlsteward.lifecycle.evaluation import EvaluationOutcome, evaluate_model
-from mlsteward.lifecycle.feature_store import materialize_views, training_set
 from mlsteward.lifecycle.feasibility import run_feasibility
+from mlsteward.lifecycle.feature_store import materialize_views, training_set
 from mlsteward.lifecycle.features import fit_features, validate_against
+from mlsteward.lifecycle.promotion import promote, promotion_gate, waive_check
+from mlsteward.lifecycle.registry import register_model
+from mlsteward.lifecycle.signoffs import acting_as, sign_off
 from mlsteward.lifecycle.splits import split_and_register
 from mlsteward.lifecycle.training import TrainingResult, train_models
 from mlsteward.settings import resolve_settings
@@ -26,6 +29,9 @@ from mlsteward.stages import Stage, StageStatus
 from mlsteward.workspace import Workspace
 
 Step = Callable[[str], None]
+MODEL_NAME = "gss-income-model"
+WAIVER_REASON = ("the parity gap mirrors the survey's income gap by gender; the model is used to choose "
+                 "material, not to deny a service; risk R1 tracks it and the waiver is reviewed each quarter")
 
 
 class QuickstartResult(BaseModel):
@@ -45,6 +51,8 @@ class QuickstartResult(BaseModel):
     evaluation: str
     performance_report: str
     model_card: str
+    model: str
+    promotion: list[str]
     board: LifecycleBoard
     not_yet: list[str]
 
@@ -92,6 +100,8 @@ def run_quickstart(directory: Path, step: Step = lambda _: None) -> QuickstartRe
     training = train_models(workspace, spec, train=joined["train"], validation=joined["validation"])
     step("6 evaluation: the best model on the test split, the performance report and the model card")
     evaluation = evaluate_model(workspace, spec, "best", joined["test"])
+    step("6 registry: the best model registered (skops, ONNX where it converts), then the promotion gate")
+    promotion = _govern(workspace, spec, evaluation)
     return QuickstartResult(
         project_dir=str(directory), spec=str(spec_path), dataset=version.ref, splits=split.parts,
         data_report=assessment.report_path, feasibility=feasibility.result.decision,
@@ -99,8 +109,40 @@ def run_quickstart(directory: Path, step: Step = lambda _: None) -> QuickstartRe
         test_validation="passed" if validation.passed else f"{len(validation.issues)} issue(s)",
         data_dictionary=features.dictionary_paths[-1], training_run=training.parent_run, best_candidate=_best_line(training),
         evaluation=_evaluation_line(evaluation), performance_report=evaluation.report_path,
-        model_card=evaluation.card_path, board=lifecycle_board(store, spec),
-        not_yet=["registry and gated promotion", "deployment", "monitoring and retraining"])
+        model_card=evaluation.card_path, model=promotion.model, promotion=promotion.lines,
+        board=lifecycle_board(store, spec), not_yet=["deployment", "monitoring and retraining"])
+
+
+class Promotion(BaseModel):
+    model: str
+    lines: list[str]  # what happened, in order
+
+
+def _govern(workspace: Workspace, spec, evaluation: EvaluationOutcome) -> Promotion:
+    """Register the evaluated model and take it through the promotion gate as the charter's stakeholders
+    would: refused first (a failing check, missing sign-offs), then the fairness finding waived with a
+    reason by the compliance officer, both sign-offs recorded, and promoted."""
+    version = register_model(workspace, spec, evaluation.model_run, MODEL_NAME).version
+    lines = [f"registered {version.ref} ({version.format}; ONNX: {version.onnx_note.split(':')[0]})"]
+    try:
+        promote(workspace, spec, version.ref)
+    except GateRefused as refused:
+        gate = refused.result
+        lines.append("promotion refused: " + "; ".join(f"{c.check} ({c.note})" for c in gate.blocking))
+    people = {p.role: p for p in spec.charter.stakeholders}
+    owner, compliance = people["product_owner"], people["compliance_officer"]
+    with acting_as(workspace.store, owner.email or owner.name):
+        sign_off(workspace, spec, version.ref, "product_owner", "approve", "meets the uptake and cost targets")
+    gate = promotion_gate(workspace, spec, version)
+    with acting_as(workspace.store, compliance.email or compliance.name):
+        for check in (c for c in gate.checks if c.passed is False and c.kind != "signoff"):
+            waive_check(workspace, spec, version.ref, check.check, WAIVER_REASON)
+            lines.append(f"{compliance.name} (compliance_officer) waived '{check.check}': {WAIVER_REASON}")
+        sign_off(workspace, spec, version.ref, "compliance_officer", "approve", "waiver recorded; R1 owned")
+    lines.append(f"signed off by {owner.name} (product_owner) and {compliance.name} (compliance_officer)")
+    promoted = promote(workspace, spec, version.ref)
+    lines.append(f"{promoted.ref} promoted to {promoted.status} ({', '.join(promoted.aliases)})")
+    return Promotion(model=promoted.ref, lines=lines)
 
 
 def _best_line(training: TrainingResult) -> str:

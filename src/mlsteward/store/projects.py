@@ -10,6 +10,7 @@ from pydantic import BaseModel
 from mlsteward.errors import InvalidInput, NotFound
 from mlsteward.stages import STAGES, Stage, StageStatus
 from mlsteward.store._sql import now_ms
+from mlsteward.store.governance import record_charter_version
 from mlsteward.store.schema import projects, stage_records
 
 if TYPE_CHECKING:
@@ -39,7 +40,8 @@ class ProjectStore:
         self._store = store
 
     def register(self, name: str, charter: dict) -> ProjectRecord:
-        """Create the project with its eight stages not started, or update its charter if changed."""
+        """Create the project with its eight stages not started, or update its charter if changed; a new
+        charter is recorded as a new charter version in the same transaction."""
         with self._store.write() as tx:
             row = tx.conn.execute(sa.select(projects).where(projects.c.name == name)).one_or_none()
             now = now_ms()
@@ -55,6 +57,10 @@ class ProjectStore:
                 tx.conn.execute(projects.update().where(projects.c.id == row.id)
                                 .values(charter=charter, updated_at_ms=now))
                 tx.audit.append("project.charter_updated", "project", name)
+            # audited by the project event above; by its own event when there is none (a store older than
+            # charter versions, or a charter recorded apart)
+            unchanged = row is not None and row.charter == charter
+            record_charter_version(tx, name, charter, self._store.actor, audit=unchanged)
         return self.get(name)
 
     def get(self, name: str) -> ProjectRecord:

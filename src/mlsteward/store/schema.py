@@ -228,6 +228,165 @@ evaluations = sa.Table(
     sa.Column("created_at_ms", sa.BigInteger, nullable=False),
 )
 
+# The model registry. A registered model is a name; each registration of a trained run under it is a
+# version. ``revision`` counts the model's changes of status and alias: a promotion writes only if the
+# revision it read is still current, so of two concurrent promotions exactly one wins.
+registered_models = sa.Table(
+    "registered_models",
+    metadata,
+    sa.Column("name", sa.String(200), primary_key=True),
+    sa.Column("project", sa.String(200), nullable=False),
+    sa.Column("revision", sa.Integer, nullable=False),
+    sa.Column("created_by", sa.String(200), nullable=False),
+    sa.Column("created_at_ms", sa.BigInteger, nullable=False),
+    sa.Column("updated_at_ms", sa.BigInteger, nullable=False),
+)
+
+model_versions = sa.Table(
+    "model_versions",
+    metadata,
+    sa.Column("id", sa.Integer, primary_key=True, autoincrement=True),
+    sa.Column("name", sa.String(200), sa.ForeignKey("registered_models.name"), nullable=False),
+    sa.Column("version", sa.Integer, nullable=False),
+    sa.Column("project", sa.String(200), nullable=False, index=True),
+    sa.Column("run_id", sa.String(32), sa.ForeignKey("runs.id"), nullable=False),
+    sa.Column("format", sa.String(20), nullable=False),
+    sa.Column("artifact_digest", sa.String(100), nullable=False),
+    sa.Column("onnx_digest", sa.String(100), nullable=True),
+    sa.Column("onnx_note", sa.Text, nullable=True),
+    sa.Column("input_schema", sa.JSON, nullable=False),
+    sa.Column("output_schema", sa.JSON, nullable=False),
+    sa.Column("lineage", sa.JSON, nullable=False),
+    sa.Column("metrics", sa.JSON, nullable=False),
+    sa.Column("status", sa.String(20), nullable=False),
+    sa.Column("description", sa.Text, nullable=False),
+    sa.Column("created_by", sa.String(200), nullable=False),
+    sa.Column("created_at_ms", sa.BigInteger, nullable=False),
+    sa.Column("status_changed_at_ms", sa.BigInteger, nullable=False),
+    sa.UniqueConstraint("name", "version"),
+    sa.UniqueConstraint("name", "run_id"),
+)
+
+model_aliases = sa.Table(
+    "model_aliases",
+    metadata,
+    sa.Column("name", sa.String(200), sa.ForeignKey("registered_models.name"), primary_key=True),
+    sa.Column("alias", sa.String(100), primary_key=True),
+    sa.Column("version", sa.Integer, nullable=False),
+    sa.Column("updated_by", sa.String(200), nullable=False),
+    sa.Column("updated_at_ms", sa.BigInteger, nullable=False),
+)
+
+# A gate evaluated against recorded evidence: each check's required and observed value, the decision.
+gate_results = sa.Table(
+    "gate_results",
+    metadata,
+    sa.Column("id", sa.Integer, primary_key=True, autoincrement=True),
+    sa.Column("project", sa.String(200), nullable=False),
+    sa.Column("gate", sa.String(100), nullable=False),
+    sa.Column("subject", sa.String(300), nullable=False, index=True),
+    sa.Column("decision", sa.String(20), nullable=False),
+    sa.Column("checks", sa.JSON, nullable=False),
+    sa.Column("evidence", sa.JSON, nullable=False),
+    sa.Column("created_by", sa.String(200), nullable=False),
+    sa.Column("created_at_ms", sa.BigInteger, nullable=False),
+)
+
+# A stakeholder's decision on a subject (a model version, a gate), in one of their roles.
+signoffs = sa.Table(
+    "signoffs",
+    metadata,
+    sa.Column("id", sa.Integer, primary_key=True, autoincrement=True),
+    sa.Column("project", sa.String(200), nullable=False),
+    sa.Column("subject", sa.String(300), nullable=False, index=True),
+    sa.Column("role", sa.String(100), nullable=False),
+    sa.Column("person", sa.String(200), nullable=False),
+    sa.Column("decision", sa.String(20), nullable=False),
+    sa.Column("comment", sa.Text, nullable=False),
+    sa.Column("created_at_ms", sa.BigInteger, nullable=False),
+)
+
+# A failing gate check let through for one subject, by a person in a role allowed to waive, with a reason.
+waivers = sa.Table(
+    "waivers",
+    metadata,
+    sa.Column("id", sa.Integer, primary_key=True, autoincrement=True),
+    sa.Column("project", sa.String(200), nullable=False),
+    sa.Column("subject", sa.String(300), nullable=False, index=True),
+    sa.Column("check", sa.String(300), nullable=False),
+    sa.Column("role", sa.String(100), nullable=False),
+    sa.Column("person", sa.String(200), nullable=False),
+    sa.Column("reason", sa.Text, nullable=False),
+    sa.Column("created_at_ms", sa.BigInteger, nullable=False),
+)
+
+# API tokens for the server: only a sha256 of the token is kept.
+api_tokens = sa.Table(
+    "api_tokens",
+    metadata,
+    sa.Column("id", sa.String(16), primary_key=True),
+    sa.Column("user", sa.String(200), nullable=False),
+    sa.Column("name", sa.String(200), nullable=False),
+    sa.Column("token_hash", sa.String(64), nullable=False, unique=True),
+    sa.Column("created_by", sa.String(200), nullable=False),
+    sa.Column("created_at_ms", sa.BigInteger, nullable=False),
+    sa.Column("revoked_at_ms", sa.BigInteger, nullable=True),
+)
+
+# The charter (with its KPI sheet and risk register) each time steward.yaml changed it.
+charter_versions = sa.Table(
+    "charter_versions",
+    metadata,
+    sa.Column("project", sa.String(200), primary_key=True),
+    sa.Column("version", sa.Integer, primary_key=True),
+    sa.Column("digest", sa.String(64), nullable=False),
+    sa.Column("charter", sa.JSON, nullable=False),
+    sa.Column("created_by", sa.String(200), nullable=False),
+    sa.Column("created_at_ms", sa.BigInteger, nullable=False),
+)
+
+# What a risk's owner did about it (an action taken, a review): resets its review clock.
+risk_actions = sa.Table(
+    "risk_actions",
+    metadata,
+    sa.Column("id", sa.Integer, primary_key=True, autoincrement=True),
+    sa.Column("project", sa.String(200), nullable=False),
+    sa.Column("risk_id", sa.String(40), nullable=False),
+    sa.Column("action", sa.Text, nullable=False),
+    sa.Column("person", sa.String(200), nullable=False),
+    sa.Column("role", sa.String(100), nullable=False),
+    sa.Column("created_at_ms", sa.BigInteger, nullable=False),
+    sa.Index(None, "project", "risk_id"),
+)
+
+decisions = sa.Table(
+    "decisions",
+    metadata,
+    sa.Column("id", sa.Integer, primary_key=True, autoincrement=True),
+    sa.Column("project", sa.String(200), nullable=False, index=True),
+    sa.Column("title", sa.String(300), nullable=False),
+    sa.Column("decision", sa.Text, nullable=False),
+    sa.Column("rationale", sa.Text, nullable=False),
+    sa.Column("alternatives", sa.Text, nullable=False),
+    sa.Column("subject", sa.String(300), nullable=True),
+    sa.Column("decided_by", sa.String(200), nullable=False),
+    sa.Column("created_at_ms", sa.BigInteger, nullable=False),
+)
+
+# Written by Steward itself on every model version, promotion and rollback, with the metric deltas.
+change_log = sa.Table(
+    "change_log",
+    metadata,
+    sa.Column("id", sa.Integer, primary_key=True, autoincrement=True),
+    sa.Column("project", sa.String(200), nullable=False, index=True),
+    sa.Column("subject", sa.String(300), nullable=False),
+    sa.Column("kind", sa.String(40), nullable=False),
+    sa.Column("summary", sa.Text, nullable=False),
+    sa.Column("details", sa.JSON, nullable=False),
+    sa.Column("created_by", sa.String(200), nullable=False),
+    sa.Column("created_at_ms", sa.BigInteger, nullable=False),
+)
+
 # What a local file hashed to, keyed by path, size and modification time, so unchanged files of a
 # folder dataset are not hashed again on re-add.
 file_hashes = sa.Table(

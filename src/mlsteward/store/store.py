@@ -20,12 +20,16 @@ from mlsteward.errors import NotFound, StoreOutdated, StoreUnavailable
 from mlsteward.store import migrate
 from mlsteward.store.audit import AuditStore, AuditWriter
 from mlsteward.store.datasets import DatasetStore
-from mlsteward.store.evidence import EvidenceStore
-from mlsteward.store.evaluations import EvaluationStore
-from mlsteward.store.feature_sets import FeatureSetStore
 from mlsteward.store.engine import create_engine, normalise_url, redacted
+from mlsteward.store.evaluations import EvaluationStore
+from mlsteward.store.evidence import EvidenceStore
+from mlsteward.store.feature_sets import FeatureSetStore
+from mlsteward.store.governance import GovernanceStore
+from mlsteward.store.models import ModelStore
 from mlsteward.store.projects import ProjectStore
 from mlsteward.store.runs import RunStore
+from mlsteward.store.signoffs import SignOffStore
+from mlsteward.store.tokens import TokenStore
 
 
 @dataclass
@@ -117,6 +121,22 @@ class Store:
     @cached_property
     def evaluations(self) -> EvaluationStore:
         return EvaluationStore(self)
+
+    @cached_property
+    def governance(self) -> GovernanceStore:
+        return GovernanceStore(self)
+
+    @cached_property
+    def models(self) -> ModelStore:
+        return ModelStore(self)
+
+    @cached_property
+    def signoffs(self) -> SignOffStore:
+        return SignOffStore(self)
+
+    @cached_property
+    def tokens(self) -> TokenStore:
+        return TokenStore(self)
 
     @cached_property
     def audit(self) -> AuditStore:
