@@ -215,12 +215,13 @@ class Spec(SpecModel):
 
     @field_validator("governance")
     @classmethod
-    def _waiver_roles_held(cls, governance: GovernanceSpec, info: ValidationInfo) -> GovernanceSpec:
+    def _governance_roles_held(cls, governance: GovernanceSpec, info: ValidationInfo) -> GovernanceSpec:
         charter = info.data.get("charter")
         if charter is None:
             return governance
-        problems = [(("waiver_roles", i), role, _role_expected(role, charter.roles))
-                    for i, role in enumerate(governance.waiver_roles) if role not in charter.roles]
+        problems = [((key, i), role, _role_expected(role, charter.roles))
+                    for key in ("waiver_roles", "promoter_roles")
+                    for i, role in enumerate(getattr(governance, key)) if role not in charter.roles]
         if problems:
             raise problem_error("GovernanceSpec", problems)
         return governance

@@ -17,6 +17,7 @@ its owner did about it (an action, a review) is recorded in the store with ``ste
 
     governance:
       waiver_roles: [compliance_officer]   # roles that may waive a failing gate check, with a reason
+      promoter_roles: [ml_engineer]        # roles that may promote, archive or roll back (default: any stakeholder)
 """
 
 from __future__ import annotations
@@ -55,10 +56,14 @@ class Risk(SpecModel):
 
 
 class GovernanceSpec(SpecModel):
-    """Who may waive a failing gate check (always with a reason, always audited)."""
+    """Who may waive a failing gate check (always with a reason, always audited) and who may change a model
+    version's status (promote, archive, roll back)."""
 
     waiver_roles: list[Annotated[str, Field(min_length=1)]] = Field(
         [], description="stakeholder roles that may waive a failing gate check, e.g. [compliance_officer]")
+    promoter_roles: list[Annotated[str, Field(min_length=1)]] = Field(
+        [], description="stakeholder roles that may promote, archive or roll back a model version, e.g. "
+                        "[ml_engineer]; default: any stakeholder")
 
 
 __all__ = ["RISK_CATEGORIES", "GovernanceSpec", "Level", "Risk"]

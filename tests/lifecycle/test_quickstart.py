@@ -80,6 +80,8 @@ def test_quickstart_walks_the_stages_that_exist(tmp_path, monkeypatch) -> None: 
     assert (waiver.person, waiver.role) == ("sam.okafor@example.org", "compliance_officer")
     assert {s.person for s in workspace.store.signoffs.signoffs(model.subject)} == {
         "dana.whitfield@example.org", "sam.okafor@example.org"}
+    (decision,) = workspace.store.governance.list_decisions("gss-income")
+    assert decision.subject == model.ref and decision.decided_by == "sam.okafor@example.org"
     assert workspace.store.audit.verify().ok
     with pytest.raises(InvalidInput, match="already exists"):
         run_quickstart(tmp_path / "qs")

@@ -38,7 +38,7 @@ SPEC = {
                             {"fairness": {"metric": "demographic_parity_difference", "by": "gender", "max": 0.01}},
                             {"robustness": {"max_drop": 0.5}},
                             {"signoff": ["product_owner", "compliance_officer"]}]},
-    "governance": {"waiver_roles": ["compliance_officer"]},
+    "governance": {"waiver_roles": ["compliance_officer"], "promoter_roles": ["ml_engineer"]},
 }
 
 

@@ -72,6 +72,8 @@ def test_promote_is_refused_with_the_table_then_passes(steward) -> None:
                    user=COMPLIANCE).exit_code == 0
     assert steward("signoff", "wages-gate@1", "--role", "compliance_officer", "--decision", "approve",
                    user=COMPLIANCE).exit_code == 0
+    stranger = steward("models", "promote", "wages-gate", "1", user="eve")
+    assert stranger.exit_code == 2 and "'eve' may not move wages-gate@1 to production" in stranger.output
     done = steward("models", "promote", "wages-gate", "1")
     assert done.exit_code == 0, done.output
     assert "production" in done.output and "champion" in done.output

@@ -84,9 +84,17 @@ def test_promotion_is_refused_until_the_check_is_waived_and_both_roles_sign(proj
         waive_check(workspace, spec, "wages-model@1", "roc_auc", "no need")
     waive_check(workspace, spec, "wages-model@1", "fairness", "gap explained by hours worked; tracked as R2")
     sign_off(workspace, spec, "wages-model@1", "compliance_officer", "reject", "wait for the audit")
+    act_as(project, "lee")
     with pytest.raises(GateRefused, match="compliance_officer sam@example.com rejected: wait for the audit"):
         promote(workspace, spec, "wages-model@1")
+    act_as(project, COMPLIANCE)
     sign_off(workspace, spec, "wages-model@1", "compliance_officer", "approve", "audit done")
+    for outsider in (COMPLIANCE, "eve"):  # the gate passes now, but only an ml_engineer may promote
+        act_as(project, outsider)
+        with pytest.raises(NotPermitted, match="needs one of the roles ml_engineer .held by Lee"):
+            promote(workspace, spec, "wages-model@1")
+    assert workspace.store.models.get("wages-model", "1").status == "staging"
+    act_as(project, "lee")
     promoted = promote(workspace, spec, "wages-model@1")
     assert promoted.status == "production" and promoted.aliases == ["champion"]
     history = workspace.store.models.gate_history("model:wages-model@1")
@@ -107,6 +115,7 @@ def test_a_second_version_replaces_the_first_and_rollback_restores_it(project: d
     sign_off(workspace, spec, second.ref, "compliance_officer", "approve")
     act_as(project, PRODUCT_OWNER)
     sign_off(workspace, spec, second.ref, "product_owner", "approve")
+    act_as(project, "lee")
     promote(workspace, spec, second.ref)
     assert workspace.store.models.get("wages-model", "1").status == "archived"
     assert workspace.store.models.get("wages-model", "champion").version == 2

@@ -17,6 +17,7 @@ from pydantic import BaseModel
 from mlsteward.errors import GateRefused, InvalidInput, NotFound
 from mlsteward.evaluate.gates import GateCheckOutcome, GateEvidence, decide_gate
 from mlsteward.evaluate.suite import SuiteResult
+from mlsteward.lifecycle.signoffs import require_promoter, waive
 from mlsteward.spec import Spec
 from mlsteward.spec_gates import SignOff
 from mlsteward.store.models import Change, ModelVersion, RecordedGate, metric_deltas
@@ -86,6 +87,7 @@ def promote(workspace: Workspace, spec: Spec, ref: str, to: Target = "production
         raise InvalidInput(f"--to {to!r}: a version moves to staging, production or archived")
     if version.status == to:
         raise InvalidInput(f"{version.ref} is already in {to}")
+    require_promoter(spec, store.actor, f"move {version.ref} to {to}")
     if to != "production":
         revision = store.models.model(version.name).revision
         return store.models.set_status(version.name, version.version, to, expected_revision=revision,
@@ -116,6 +118,7 @@ def rollback(workspace: Workspace, spec: Spec, name: str, reason: str) -> ModelV
     if not reason.strip():
         raise InvalidInput("a rollback needs a reason (--reason): say what went wrong")
     store = workspace.store
+    require_promoter(spec, store.actor, f"roll back {name}")
     current = next(iter(store.models.versions(name, status="production")), None)
     if current is None:
         raise InvalidInput(f"no version of {name!r} is in production: there is nothing to roll back")
@@ -172,8 +175,6 @@ def _waived(check: PromotionCheck, waivers: dict[str, WaiverRecord]) -> Promotio
 def waive_check(workspace: Workspace, spec: Spec, ref: str, check: str, reason: str) -> WaiverRecord:
     """Waive one failing check of ``ref``'s promotion gate: ``check`` is its text or a unique part of it
     (e.g. its kind, ``fairness``). Sign-offs cannot be waived; a passing check needs no waiver."""
-    from mlsteward.lifecycle.signoffs import waive
-
     version = workspace.store.models.resolve(ref)
     gate = promotion_gate(workspace, spec, version)
     failing = [c for c in gate.checks if c.passed is False and c.kind != "signoff"]

@@ -18,6 +18,7 @@ from mlsteward.lifecycle.evaluation import EvaluationOutcome, evaluate_model
 from mlsteward.lifecycle.feasibility import run_feasibility
 from mlsteward.lifecycle.feature_store import materialize_views, training_set
 from mlsteward.lifecycle.features import fit_features, validate_against
+from mlsteward.lifecycle.governance import record_decision
 from mlsteward.lifecycle.promotion import promote, promotion_gate, waive_check
 from mlsteward.lifecycle.registry import register_model
 from mlsteward.lifecycle.signoffs import acting_as, sign_off
@@ -124,13 +125,14 @@ def _govern(workspace: Workspace, spec, evaluation: EvaluationOutcome) -> Promot
     reason by the compliance officer, both sign-offs recorded, and promoted."""
     version = register_model(workspace, spec, evaluation.model_run, MODEL_NAME).version
     lines = [f"registered {version.ref} ({version.format}; ONNX: {version.onnx_note.split(':')[0]})"]
+    people = {p.role: p for p in spec.charter.stakeholders}
+    owner, compliance, engineer = people["product_owner"], people["compliance_officer"], people["ml_engineer"]
     try:
-        promote(workspace, spec, version.ref)
+        with acting_as(workspace.store, engineer.email or engineer.name):
+            promote(workspace, spec, version.ref)
     except GateRefused as refused:
         gate = refused.result
         lines.append("promotion refused: " + "; ".join(f"{c.check} ({c.note})" for c in gate.blocking))
-    people = {p.role: p for p in spec.charter.stakeholders}
-    owner, compliance = people["product_owner"], people["compliance_officer"]
     with acting_as(workspace.store, owner.email or owner.name):
         sign_off(workspace, spec, version.ref, "product_owner", "approve", "meets the uptake and cost targets")
     gate = promotion_gate(workspace, spec, version)
@@ -139,8 +141,13 @@ def _govern(workspace: Workspace, spec, evaluation: EvaluationOutcome) -> Promot
             waive_check(workspace, spec, version.ref, check.check, WAIVER_REASON)
             lines.append(f"{compliance.name} (compliance_officer) waived '{check.check}': {WAIVER_REASON}")
         sign_off(workspace, spec, version.ref, "compliance_officer", "approve", "waiver recorded; R1 owned")
+        record_decision(workspace, spec, f"Promote {version.ref} with the fairness ceiling waived",
+                        decision=f"promote {version.ref} to production", rationale=WAIVER_REASON,
+                        alternatives="a fairness-constrained model (mitigation is not in Steward yet); everyone "
+                                     "keeps the basic material (today's process)", subject=version.ref)
     lines.append(f"signed off by {owner.name} (product_owner) and {compliance.name} (compliance_officer)")
-    promoted = promote(workspace, spec, version.ref)
+    with acting_as(workspace.store, engineer.email or engineer.name):
+        promoted = promote(workspace, spec, version.ref)
     lines.append(f"{promoted.ref} promoted to {promoted.status} ({', '.join(promoted.aliases)})")
     return Promotion(model=promoted.ref, lines=lines)
 

@@ -54,6 +54,19 @@ def require_role(spec: Spec, identity: str, role: str, action: str) -> None:
                            "email or name), or add yourself to the charter's stakeholders")
 
 
+def require_promoter(spec: Spec, identity: str, action: str) -> None:
+    """Refuse ``action`` on a model version's status unless ``identity`` holds a role of
+    ``governance.promoter_roles`` (any stakeholder role when that list is empty)."""
+    allowed = spec.governance.promoter_roles or spec.charter.roles
+    held = [r for r in spec.charter.roles_of(identity) if r in allowed]
+    if held:
+        return
+    holders = sorted(p.name for p in spec.charter.stakeholders if p.role in allowed)
+    raise NotPermitted(f"{identity!r} may not {action}: it needs one of the roles {', '.join(allowed)} "
+                       f"(held by {', '.join(holders) or 'no one'}). Act as one of them (STEWARD_USER set to their "
+                       "user, email or name), or list your role in steward.yaml `governance: promoter_roles`")
+
+
 def resolve_subject(workspace: Workspace, spec: Spec, subject: str) -> str:
     """``churn@3`` or ``churn@champion`` -> ``model:churn@3``; ``stage:data`` stays as it is."""
     text = subject.strip()
@@ -100,4 +113,4 @@ def waive(workspace: Workspace, spec: Spec, subject: str, check: str, reason: st
                                           reason=reason)
 
 
-__all__ = ["acting_as", "identity_for_token", "require_role", "resolve_subject", "sign_off", "waive"]
+__all__ = ["acting_as", "identity_for_token", "require_promoter", "require_role", "resolve_subject", "sign_off", "waive"]
