@@ -6,7 +6,22 @@ import typer
 from typer.core import TyperGroup
 
 from mlsteward import __version__
-from mlsteward.cli import audit, data, deliverables, evaluate, features, governance, models, project, runs, store, train
+from mlsteward.cli import (
+    audit,
+    data,
+    deliverables,
+    deploy,
+    evaluate,
+    features,
+    governance,
+    models,
+    project,
+    runs,
+    score,
+    serve,
+    store,
+    train,
+)
 from mlsteward.cli.output import err_console
 from mlsteward.errors import StewardError
 
@@ -40,6 +55,11 @@ app.add_typer(models.app, name="models")
 app.command("signoff")(models.signoff)
 app.add_typer(models.tokens_app, name="tokens")
 app.add_typer(deliverables.app, name="deliverables")
+app.command("serve")(serve.serve)
+app.command("score")(score.score)
+app.command("deploy")(deploy.deploy)
+app.command("rollback")(deploy.rollback)
+app.add_typer(deploy.app, name="deployments")
 app.command("roi")(governance.roi)
 app.add_typer(governance.risks_app, name="risks")
 app.add_typer(governance.decisions_app, name="decisions")

@@ -387,6 +387,54 @@ change_log = sa.Table(
     sa.Column("created_at_ms", sa.BigInteger, nullable=False),
 )
 
+# One append-only Parquet segment of the prediction log (kind "predictions") or of the ground truth
+# sent back for predictions (kind "feedback"), stored in the artifact store under ``digest``; the rows
+# themselves are never SQL rows. ``model``/``version`` are null on feedback that did not name them.
+prediction_segments = sa.Table(
+    "prediction_segments",
+    metadata,
+    sa.Column("id", sa.String(32), primary_key=True),
+    sa.Column("kind", sa.String(20), nullable=False),
+    sa.Column("model", sa.String(200), nullable=True),
+    sa.Column("version", sa.Integer, nullable=True),
+    sa.Column("digest", sa.String(100), nullable=False),
+    sa.Column("rows", sa.BigInteger, nullable=False),
+    sa.Column("bytes", sa.BigInteger, nullable=False),
+    sa.Column("first_time_ms", sa.BigInteger, nullable=False),
+    sa.Column("last_time_ms", sa.BigInteger, nullable=False),
+    sa.Column("created_at_ms", sa.BigInteger, nullable=False),
+    sa.Index(None, "kind", "model", "last_time_ms"),
+    sa.Index(None, "digest"),
+)
+
+# Serving endpoints, one per model: the rollout state (live version, rollback target, canary with its
+# share, shadow) the prediction service routes by; ``revision`` guards concurrent changes.
+endpoints = sa.Table(
+    "endpoints",
+    metadata,
+    sa.Column("model", sa.String(200), primary_key=True),
+    sa.Column("project", sa.String(200), nullable=False),
+    sa.Column("state", sa.JSON, nullable=False),
+    sa.Column("revision", sa.Integer, nullable=False),
+    sa.Column("updated_by", sa.String(200), nullable=False),
+    sa.Column("updated_at_ms", sa.BigInteger, nullable=False),
+)
+
+# Every deploy, canary or shadow change and rollback: who, when, the state before and after, why.
+deployments = sa.Table(
+    "deployments",
+    metadata,
+    sa.Column("id", sa.Integer, primary_key=True, autoincrement=True),
+    sa.Column("model", sa.String(200), nullable=False, index=True),
+    sa.Column("action", sa.String(20), nullable=False),
+    sa.Column("version", sa.Integer, nullable=True),
+    sa.Column("before", sa.JSON, nullable=True),
+    sa.Column("after", sa.JSON, nullable=False),
+    sa.Column("reason", sa.Text, nullable=False),
+    sa.Column("created_by", sa.String(200), nullable=False),
+    sa.Column("created_at_ms", sa.BigInteger, nullable=False),
+)
+
 # What a local file hashed to, keyed by path, size and modification time, so unchanged files of a
 # folder dataset are not hashed again on re-add.
 file_hashes = sa.Table(

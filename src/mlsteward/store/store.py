@@ -20,12 +20,14 @@ from mlsteward.errors import NotFound, StoreOutdated, StoreUnavailable
 from mlsteward.store import migrate
 from mlsteward.store.audit import AuditStore, AuditWriter
 from mlsteward.store.datasets import DatasetStore
+from mlsteward.store.deployments import DeploymentStore
 from mlsteward.store.engine import create_engine, normalise_url, redacted
 from mlsteward.store.evaluations import EvaluationStore
 from mlsteward.store.evidence import EvidenceStore
 from mlsteward.store.feature_sets import FeatureSetStore
 from mlsteward.store.governance import GovernanceStore
 from mlsteward.store.models import ModelStore
+from mlsteward.store.predictions import PredictionStore
 from mlsteward.store.projects import ProjectStore
 from mlsteward.store.runs import RunStore
 from mlsteward.store.signoffs import SignOffStore
@@ -131,12 +133,20 @@ class Store:
         return ModelStore(self)
 
     @cached_property
+    def predictions(self) -> PredictionStore:
+        return PredictionStore(self)
+
+    @cached_property
     def signoffs(self) -> SignOffStore:
         return SignOffStore(self)
 
     @cached_property
     def tokens(self) -> TokenStore:
         return TokenStore(self)
+
+    @cached_property
+    def deployments(self) -> DeploymentStore:
+        return DeploymentStore(self)
 
     @cached_property
     def audit(self) -> AuditStore:
