@@ -23,6 +23,13 @@ class Workspace:
     def artifacts(self) -> ArtifactStore:
         return ArtifactStore.from_url(self.settings.artifacts_url)
 
+    def acting_as(self, actor: str) -> Workspace:
+        """The same store and artifacts, with writes made and audited as ``actor`` (an API token's user)."""
+        other = Workspace(self.settings, create=self._create)
+        other.__dict__["store"] = Store(self.store.url, self.store.engine, actor)
+        other.__dict__["artifacts"] = self.artifacts
+        return other
+
 
 _lock = threading.Lock()
 _open: dict[tuple[str, str], Workspace] = {}

@@ -129,3 +129,37 @@ def test_only_a_promoter_may_deploy(project: dict) -> None:
             rollback_deployment(workspace, spec, "wages")
     finally:
         workspace.store.actor = "lee"
+
+
+def test_the_admin_api_deploys_as_the_tokens_user(project: dict, tmp_path) -> None:  # noqa: ANN001
+    import dataclasses
+
+    import yaml
+    from registry_project import SPEC
+
+    from mlsteward.workspace import Workspace
+
+    workspace = project["workspace"]
+    spec_path = tmp_path / "steward.yaml"
+    spec_path.write_text(yaml.safe_dump(SPEC))
+    served = Workspace(dataclasses.replace(workspace.settings, spec_path=spec_path))
+    engineer, _ = workspace.store.tokens.create("lee", "deploys")
+    owner, _ = workspace.store.tokens.create("dana@example.com", "reads")
+    with LiveServer(create_app(served, require_token=False)) as url:
+        admin = f"{url}/v1/admin/endpoints/wages"
+        assert httpx.put(admin, json={"version": "1", "mode": "canary", "share": 0.2}).status_code == 401
+        refused = httpx.put(admin, json={"version": "1", "mode": "shadow"},
+                            headers={"Authorization": f"Bearer {owner}"})
+        assert refused.status_code == 403 and "needs one of the roles ml_engineer" in refused.json()["message"]
+        live = workspace.store.deployments.endpoint("wages").state["live"]
+        other = 2 if live == 1 else 1
+        done = httpx.put(admin, json={"version": str(other), "mode": "shadow", "reason": "try it"},
+                         headers={"Authorization": f"Bearer {engineer}"})
+        assert done.status_code == 200, done.text
+        assert done.json()["state"]["shadow"] == other and done.json()["updated_by"] == "lee"
+        shown = httpx.get(admin, headers={"Authorization": f"Bearer {engineer}"}).json()
+        assert shown["history"][0]["action"] == "shadow" and shown["history"][0]["created_by"] == "lee"
+        back = httpx.post(f"{admin}/rollback", json={"reason": "done"}, headers={"Authorization": f"Bearer {engineer}"})
+        assert back.status_code == 200 and back.json()["state"]["shadow"] is None
+    events = workspace.store.audit.list(entity_type="endpoint", limit=2)
+    assert [e.actor for e in events] == ["lee", "lee"] and workspace.store.audit.verify().ok

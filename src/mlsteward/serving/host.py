@@ -151,6 +151,11 @@ class ModelHost:
             self._endpoints[name] = (now, state)
         return state
 
+    def forget_endpoint(self, name: str) -> None:
+        """Drop the cached rollout state of ``name`` (after a change made through this service)."""
+        with self._lock:
+            self._endpoints.pop(name, None)
+
     def load(self, version: ModelVersion) -> LoadedModel:
         """The version in memory, loading it on first use (once, however many requests ask at once)."""
         ref = version.ref
