@@ -57,7 +57,7 @@ def test_status_shows_each_gate_and_one_line_per_missing_item(project: Path) -> 
     assert "  · feasibility study: no finished feasibility study → `steward feasibility DATASET@VERSION`" in lines
     assert ("  · quality SLAs: no assessed dataset version → `steward data add FILE --name NAME` (assesses it)"
             in lines)
-    assert sum("steward deploy" in line for line in lines) == 2
+    assert sum("steward deploy MODEL" in line for line in lines) == 1 and sum("steward loadtest" in line for line in lines) == 1
     assert sum("monitoring:" in line for line in lines) == 2
     assert "1 Scoping gate" not in output  # nothing missing there
 

@@ -116,6 +116,12 @@ def test_a_rollback_under_load_fails_no_request(project: dict) -> None:
     assert history[0].created_by == "lee"
     changes = workspace.store.governance.list_changes("wages", subject="endpoint:wages")
     assert changes[0].kind == "deployed_rollback"
+    from mlsteward.lifecycle.stage_gates import stage_gate
+
+    gate = stage_gate(workspace, spec, "deployment")
+    items = {i.name: i for i in gate.items}
+    assert items["rollback plan"].passed is True and "rollback to v2" in items["rollback plan"].detail
+    assert items["load test"].passed is None and "steward loadtest" in items["load test"].command
     assert workspace.store.audit.verify().ok
 
 

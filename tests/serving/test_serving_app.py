@@ -27,6 +27,7 @@ from mlsteward.lifecycle.datasets import load_dataset
 from mlsteward.lifecycle.registry import load_model_version, register_model
 from mlsteward.serving.app import create_app
 from mlsteward.serving.batcher import BatchingConfig
+from mlsteward.serving.host import ENDPOINT_TTL_S
 from mlsteward.settings import Settings
 from mlsteward.workspace import Workspace
 
@@ -149,9 +150,11 @@ def test_names_resolve_to_champion_then_production_and_aliases_move_without_rest
     np.testing.assert_allclose(challenger["probabilities"], models[2].predict_proba(rows.head(5)), atol=1e-12)
     store.models.set_alias("wages", "champion", 2)
     try:
+        time.sleep(ENDPOINT_TTL_S + 0.1)  # the service re-reads references within this
         assert client.post("/v1/models/wages/predict", json=payload).json()["model"] == "wages@2"
     finally:
         store.models.set_alias("wages", "champion", 1)
+    time.sleep(ENDPOINT_TTL_S + 0.1)
     assert client.post("/v1/models/wages/predict", json=payload).json()["model"] == "wages@1"
 
 

@@ -227,6 +227,24 @@ def production_versions(workspace: Workspace, project: str) -> list[ProductionVe
             for v in workspace.store.models.versions(project=project, status="production")]
 
 
+def rollback_plan(workspace: Workspace, project: str) -> EvidenceLink | None:
+    """An endpoint of the project with a known rollback target (the version live before), newest first."""
+    for record in sorted(workspace.store.deployments.endpoints(project), key=lambda r: -r.updated_at_ms):
+        if record.state.get("previous") is not None:
+            ref = f"{record.model}: live v{record.state['live']}, rollback to v{record.state['previous']}"
+            return EvidenceLink(kind="endpoint", ref=ref, at_ms=record.updated_at_ms)
+    return None
+
+
+def latest_load_test(workspace: Workspace, project: str) -> EvidenceLink | None:
+    """The newest finished load test of the project (`steward loadtest`): a run tagged kind=load-test."""
+    run = _latest_run(workspace, project, "load-test")
+    if run is None:
+        return None
+    digest = next((a.digest for a in run.artifacts if a.path == "load-test.json"), None)
+    return EvidenceLink(kind="run", ref=run.id, digest=digest, at_ms=_ended(run))
+
+
 def _latest_run(workspace: Workspace, project: str, kind: str) -> RunRecord | None:
     found = workspace.store.runs.search(f"tags.kind = '{kind}' and status = 'finished'", experiment=project, limit=1)
     return found[0] if found else None
@@ -257,7 +275,9 @@ __all__ = [
     "latest_evaluation",
     "latest_feasibility",
     "latest_feature_set",
+    "latest_load_test",
     "latest_training",
     "production_versions",
     "project_dataset_names",
+    "rollback_plan",
 ]

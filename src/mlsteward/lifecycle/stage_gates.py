@@ -29,8 +29,10 @@ from mlsteward.lifecycle.evidence_lookup import (
     latest_evaluation,
     latest_feasibility,
     latest_feature_set,
+    latest_load_test,
     latest_training,
     production_versions,
+    rollback_plan,
 )
 from mlsteward.spec import Charter, Spec
 from mlsteward.stages import Stage
@@ -302,8 +304,11 @@ def _evaluation(workspace: Workspace, spec: Spec) -> list[StageGateItem]:
 
 # The issues that build serving and monitoring give each item its finder.
 DEPLOYMENT_ITEMS = (
-    PlannedItem("rollback plan", "`steward deploy` (model serving: a later Steward issue)"),
-    PlannedItem("load test", "`steward deploy` (model serving: a later Steward issue)"),
+    PlannedItem("rollback plan", "`steward deploy MODEL --version V` of a second version: the version live before "
+                "is the rollback target (`steward rollback MODEL`)",
+                lambda workspace, spec: rollback_plan(workspace, spec.project)),
+    PlannedItem("load test", "`steward loadtest URL --model MODEL --data NAME@VERSION` against the running service",
+                lambda workspace, spec: latest_load_test(workspace, spec.project)),
 )
 MONITORING_ITEMS = (
     PlannedItem("monitors", "`monitoring:` in steward.yaml (monitoring: a later Steward issue)"),

@@ -119,11 +119,21 @@ class ModelHost:
         self._lock = threading.Lock()
         self._loading: dict[str, threading.Lock] = {}
         self._endpoints: dict[str, tuple[float, Endpoint | None]] = {}
+        self._resolved: dict[str, tuple[float, ModelVersion]] = {}
 
     # -- resolving and loading (blocking: call from a worker thread) ---------------------------------
     def resolve(self, ref: str) -> ModelVersion:
-        """``NAME@VERSION``, ``NAME@ALIAS``, or ``NAME`` (its champion, else its production version)."""
-        return resolve_version(self.workspace, ref)
+        """``NAME@VERSION``, ``NAME@ALIAS``, or ``NAME`` (its champion, else its production version), read from
+        the store at most every ``ENDPOINT_TTL_S`` seconds per reference (aliases move at run time)."""
+        now = time.monotonic()
+        with self._lock:
+            cached = self._resolved.get(ref)
+        if cached is not None and now - cached[0] < ENDPOINT_TTL_S:
+            return cached[1]
+        version = resolve_version(self.workspace, ref)
+        with self._lock:
+            self._resolved[ref] = (now, version)
+        return version
 
     def route(self, ref: str, key: str) -> tuple[ModelVersion, ModelVersion | None, str]:
         """The version answering a request for ``ref`` with sticky key ``key``, the version shadowing it
@@ -134,9 +144,8 @@ class ModelHost:
         if endpoint is None:
             return self.resolve(ref), None, "live"
         chosen = route(endpoint, key)
-        models = self.workspace.store.models
-        shadow = models.get(name, str(chosen.shadow)) if chosen.shadow is not None else None
-        return models.get(name, str(chosen.version)), shadow, chosen.arm
+        shadow = self.resolve(f"{name}@{chosen.shadow}") if chosen.shadow is not None else None
+        return self.resolve(f"{name}@{chosen.version}"), shadow, chosen.arm
 
     def endpoint(self, name: str) -> Endpoint | None:
         """The endpoint's rollout state, read from the store at most every ``ENDPOINT_TTL_S`` seconds."""
