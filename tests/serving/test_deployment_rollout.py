@@ -169,3 +169,30 @@ def test_the_admin_api_deploys_as_the_tokens_user(project: dict, tmp_path) -> No
         assert back.status_code == 200 and back.json()["state"]["shadow"] is None
     events = workspace.store.audit.list(entity_type="endpoint", limit=2)
     assert [e.actor for e in events] == ["lee", "lee"] and workspace.store.audit.verify().ok
+
+
+def test_the_previous_version_answers_when_the_live_one_raises(project: dict,
+                                                                monkeypatch: pytest.MonkeyPatch) -> None:
+    from mlsteward.serving.host import LoadedModel
+
+    workspace, url, rows, sink = (project[k] for k in ("workspace", "url", "rows", "sink"))
+    state = workspace.store.deployments.endpoint("wages").state
+    assert state["previous"] is not None
+    broken, fallback = f"wages@{state['live']}", f"wages@{state['previous']}"
+    original = LoadedModel.score
+
+    def score(self: LoadedModel, frame):  # noqa: ANN001, ANN202
+        if self.ref == broken:
+            raise RuntimeError("the model's native library crashed")
+        return original(self, frame)
+
+    monkeypatch.setattr(LoadedModel, "score", score)
+    sink.rows.clear()
+    answer = _ask(url, rows)
+    assert answer.status_code == 200 and answer.json()["model"] == fallback
+    deadline = time.monotonic() + 10
+    while time.monotonic() < deadline and not sink.rows:
+        time.sleep(0.05)
+    assert {(r["arm"], f"{r['model']}@{r['version']}") for r in sink.rows} == {("fallback", fallback)}
+    direct = httpx.post(f"{url}/v1/models/{broken}/predict", json={"records": rows}, timeout=30)
+    assert direct.status_code == 500 and "Traceback" not in direct.text  # a pinned version has no fallback

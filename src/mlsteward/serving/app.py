@@ -212,12 +212,24 @@ def create_app(workspace: Workspace, *, require_token: bool = True, max_body_byt
         key = request.headers.get("x-request-key") or request_id  # sticky canary by user / entity id
         labels = ("", "")
         try:
-            version, shadow, arm = await run_in_threadpool(host.route, name, key)
-            loaded = await run_in_threadpool(host.load, version)
+            routed = await run_in_threadpool(host.route, name, key)
+            shadow, arm = routed.shadow, routed.arm
+            loaded = await run_in_threadpool(host.load, routed.version)
             labels = (loaded.version.name, str(loaded.version.version))
             body = await request.body()
             frame, context = await run_in_threadpool(prepare, loaded, body)
-            prediction = await host.predict(loaded, frame)
+            try:
+                prediction = await host.predict(loaded, frame)
+            except Exception as exc:
+                if isinstance(exc, StewardError) or routed.fallback is None:
+                    raise
+                metrics.errors.labels(*labels, protocol, "model_failed").inc()  # the fallback answers instead
+                log.warning("%s raised on request %s (%s): %s answers", loaded.ref, request_id, exc,
+                            routed.fallback.ref)
+                loaded, arm = await run_in_threadpool(host.load, routed.fallback), "fallback"
+                labels = (loaded.version.name, str(loaded.version.version))
+                frame, context = await run_in_threadpool(prepare, loaded, body)
+                prediction = await host.predict(loaded, frame)
             payload = respond(prediction, context, request_id)
         except Exception as exc:
             code = exc.code if isinstance(exc, StewardError) else "internal_error"

@@ -87,6 +87,16 @@ class LoadedModel:
 
 
 @dataclass
+class Routed:
+    """Where a request goes: the version answering it, one shadowing it, the arm, and the fallback."""
+
+    version: ModelVersion
+    shadow: ModelVersion | None = None
+    arm: str = "live"
+    fallback: ModelVersion | None = None
+
+
+@dataclass
 class Prediction:
     """One request's outputs, as JSON-ready lists, and the rows they were computed from."""
 
@@ -135,17 +145,20 @@ class ModelHost:
             self._resolved[ref] = (now, version)
         return version
 
-    def route(self, ref: str, key: str) -> tuple[ModelVersion, ModelVersion | None, str]:
-        """The version answering a request for ``ref`` with sticky key ``key``, the version shadowing it
-        (or None), and the arm (live / canary). A bare ``NAME`` with a deployed endpoint follows its rollout;
-        ``NAME@VERSION`` / ``NAME@ALIAS`` and undeployed models resolve as ``resolve`` does."""
+    def route(self, ref: str, key: str) -> Routed:
+        """The version answering a request for ``ref`` with sticky key ``key``, the version shadowing it, the
+        fallback answering if the model raises (the endpoint's previous live version), and the arm. A bare
+        ``NAME`` with a deployed endpoint follows its rollout; ``NAME@VERSION`` / ``NAME@ALIAS`` and
+        undeployed models resolve as ``resolve`` does (no shadow, no fallback)."""
         name, which = parse_model_ref(ref)
         endpoint = self.endpoint(name) if which is None else None
         if endpoint is None:
-            return self.resolve(ref), None, "live"
+            return Routed(self.resolve(ref))
         chosen = route(endpoint, key)
         shadow = self.resolve(f"{name}@{chosen.shadow}") if chosen.shadow is not None else None
-        return self.resolve(f"{name}@{chosen.version}"), shadow, chosen.arm
+        fallback = endpoint.previous if chosen.arm == "live" else endpoint.live
+        return Routed(self.resolve(f"{name}@{chosen.version}"), shadow, chosen.arm,
+                      self.resolve(f"{name}@{fallback}") if fallback is not None else None)
 
     def endpoint(self, name: str) -> Endpoint | None:
         """The endpoint's rollout state, read from the store at most every ``ENDPOINT_TTL_S`` seconds."""
