@@ -208,6 +208,13 @@ def test_model_endpoints_need_a_valid_token_and_health_does_not(server: str, pro
         assert httpx.get(f"{server}{path}").status_code == 200, path
     ready = httpx.get(f"{server}/readyz").json()
     assert ready["ready"] is True and ready["models"]
+    store = project["workspace"].store
+    fresh, record = store.tokens.create("lee", "revoked while serving")
+    headers = {"Authorization": f"Bearer {fresh}"}
+    assert httpx.post(f"{server}/v1/models/wages/predict", json=payload, headers=headers).status_code == 200
+    store.tokens.revoke(record.id)
+    time.sleep(ENDPOINT_TTL_S + 0.1)  # identities are cached this long
+    assert httpx.post(f"{server}/v1/models/wages/predict", json=payload, headers=headers).status_code == 401
 
 
 def test_a_body_over_the_limit_is_413(client: httpx.Client) -> None:

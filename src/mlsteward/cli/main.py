@@ -14,6 +14,7 @@ from mlsteward.cli import (
     evaluate,
     features,
     governance,
+    loadtest,
     models,
     project,
     runs,
@@ -57,6 +58,7 @@ app.add_typer(models.tokens_app, name="tokens")
 app.add_typer(deliverables.app, name="deliverables")
 app.command("serve")(serve.serve)
 app.command("score")(score.score)
+app.command("loadtest")(loadtest.loadtest)
 app.command("deploy")(deploy.deploy)
 app.command("rollback")(deploy.rollback)
 app.add_typer(deploy.app, name="deployments")

@@ -12,7 +12,8 @@ _LAZY = {"create_app": "mlsteward.serving.app", "BatchingConfig": "mlsteward.ser
          "NullSink": "mlsteward.serving.host", "PredictionSink": "mlsteward.serving.host",
          "InvalidRows": "mlsteward.serving.schema", "frame_for_schema": "mlsteward.serving.schema",
          "PredictionLog": "mlsteward.serving.prediction_log", "FeedbackLog": "mlsteward.serving.prediction_log",
-         "PredictionLogUnavailable": "mlsteward.serving.prediction_log"}
+         "PredictionLogUnavailable": "mlsteward.serving.prediction_log",
+         "LoadTestResult": "mlsteward.serving.loadtest", "run_load_test": "mlsteward.serving.loadtest"}
 
 
 def __getattr__(name: str) -> object:
@@ -23,5 +24,6 @@ def __getattr__(name: str) -> object:
     raise AttributeError(f"module 'mlsteward.serving' has no attribute {name!r}")
 
 
-__all__ = ["AdaptiveBatcher", "BatchingConfig", "FeedbackLog", "InvalidRows", "ModelHost", "NullSink",
-           "PredictionLog", "PredictionLogUnavailable", "PredictionSink", "create_app", "frame_for_schema"]
+__all__ = ["AdaptiveBatcher", "BatchingConfig", "FeedbackLog", "InvalidRows", "LoadTestResult", "ModelHost",
+           "NullSink", "PredictionLog", "PredictionLogUnavailable", "PredictionSink", "create_app", "frame_for_schema",
+           "run_load_test"]

@@ -41,6 +41,7 @@ from mlsteward.serving.errors import (
     request_id_of,
 )
 from mlsteward.serving.host import (
+    ENDPOINT_TTL_S,
     LoadedModel,
     ModelHost,
     NullSink,
@@ -190,6 +191,20 @@ def create_app(workspace: Workspace, *, require_token: bool = True, max_body_byt
     app.add_middleware(RequestContext, max_body_bytes=max_body_bytes)
 
     bearer = HTTPBearer(auto_error=False, description="an API token of `steward tokens create`")
+    known: dict[str, tuple[float, str | None]] = {}  # token -> (when looked up, its user)
+
+    def identify(token: str) -> str | None:
+        """The token's user, looked up in the store at most every ENDPOINT_TTL_S seconds per token (so a
+        revoked token stops working within that)."""
+        now = time.monotonic()
+        cached = known.get(token)
+        if cached is not None and now - cached[0] < ENDPOINT_TTL_S:
+            return cached[1]
+        user = workspace.store.tokens.identify(token)
+        if len(known) > 10_000:
+            known.clear()
+        known[token] = (now, user)
+        return user
 
     def authenticate(credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(bearer)]) -> str | None:
         if not require_token:
@@ -197,7 +212,7 @@ def create_app(workspace: Workspace, *, require_token: bool = True, max_body_byt
         if credentials is None:
             raise Unauthenticated("this endpoint needs an API token: send the header 'Authorization: Bearer "
                                   "<token>' (create one with `steward tokens create --user YOU`)")
-        user = workspace.store.tokens.identify(credentials.credentials)
+        user = identify(credentials.credentials)
         if user is None:
             raise Unauthenticated("the API token is unknown or revoked: ask an administrator for a new one "
                                   "(`steward tokens create --user YOU`)")
