@@ -111,7 +111,8 @@ def run_quickstart(directory: Path, step: Step = lambda _: None) -> QuickstartRe
         data_dictionary=features.dictionary_paths[-1], training_run=training.parent_run, best_candidate=_best_line(training),
         evaluation=_evaluation_line(evaluation), performance_report=evaluation.report_path,
         model_card=evaluation.card_path, model=promotion.model, promotion=promotion.lines,
-        board=lifecycle_board(store, spec), not_yet=["deployment", "monitoring and retraining"])
+        board=lifecycle_board(store, spec),
+        not_yet=["serving with replayed traffic (`steward serve`, `steward deploy`)", "monitoring and retraining"])
 
 
 class Promotion(BaseModel):
