@@ -36,6 +36,7 @@ from mlsteward.spec_gates import (
     unique_names,
 )
 from mlsteward.spec_governance import GovernanceSpec, Risk
+from mlsteward.spec_monitoring import MonitoringSpec
 from mlsteward.spec_training import FeasibilitySpec, TrainingSpec
 
 SPEC_FILE_NAME = "steward.yaml"
@@ -211,6 +212,7 @@ class Spec(SpecModel):
     evaluation: EvaluationSpec = EvaluationSpec()
     gates: dict[str, list[Annotated[GateCheckItem, AfterValidator(_signoff_roles_held)]]] = {}
     governance: GovernanceSpec = GovernanceSpec()
+    monitoring: MonitoringSpec = MonitoringSpec()
     store: StoreConfig | None = None
 
     @field_validator("governance")

@@ -435,6 +435,73 @@ deployments = sa.Table(
     sa.Column("created_at_ms", sa.BigInteger, nullable=False),
 )
 
+# One monitor run: the window of logged traffic it read, its signals (the flat numbers alert rules and
+# the dashboard read) and its full result (drift, performance, operations, explainability).
+monitor_runs = sa.Table(
+    "monitor_runs",
+    metadata,
+    sa.Column("id", sa.String(32), primary_key=True),
+    sa.Column("project", sa.String(200), nullable=False),
+    sa.Column("monitor", sa.String(200), nullable=False),
+    sa.Column("model", sa.String(200), nullable=False),
+    sa.Column("window_start_ms", sa.BigInteger, nullable=False),
+    sa.Column("window_end_ms", sa.BigInteger, nullable=False),
+    sa.Column("rows", sa.BigInteger, nullable=False),
+    sa.Column("signals", sa.JSON, nullable=False),
+    sa.Column("result", sa.JSON, nullable=False),
+    sa.Column("alerts", sa.Integer, nullable=False),
+    sa.Column("created_by", sa.String(200), nullable=False),
+    sa.Column("created_at_ms", sa.BigInteger, nullable=False),
+    sa.Index(None, "monitor", "created_at_ms"),
+)
+
+# An alert: one row per firing episode of a rule (``fingerprint`` = monitor, rule, signal). While it
+# is open, later runs that fire it again raise ``count`` instead of adding rows (de-duplication).
+alerts = sa.Table(
+    "alerts",
+    metadata,
+    sa.Column("id", sa.Integer, primary_key=True, autoincrement=True),
+    sa.Column("project", sa.String(200), nullable=False),
+    sa.Column("monitor", sa.String(200), nullable=False),
+    sa.Column("model", sa.String(200), nullable=False),
+    sa.Column("fingerprint", sa.String(400), nullable=False),
+    sa.Column("signal", sa.String(200), nullable=False),
+    sa.Column("severity", sa.String(20), nullable=False),
+    sa.Column("status", sa.String(20), nullable=False),
+    sa.Column("observed", sa.Float, nullable=True),
+    sa.Column("threshold", sa.Float, nullable=True),
+    sa.Column("message", sa.Text, nullable=False),
+    sa.Column("count", sa.Integer, nullable=False),
+    sa.Column("first_run", sa.String(32), nullable=False),
+    sa.Column("last_run", sa.String(32), nullable=False),
+    sa.Column("first_seen_ms", sa.BigInteger, nullable=False),
+    sa.Column("last_seen_ms", sa.BigInteger, nullable=False),
+    sa.Column("notified_at_ms", sa.BigInteger, nullable=True),
+    sa.Column("resolved_at_ms", sa.BigInteger, nullable=True),
+    sa.Column("incident_id", sa.Integer, nullable=True),
+    sa.Index(None, "fingerprint", "status"),
+)
+
+# An incident, opened by a SEV alert or by hand, with the runbook's fields (trigger, roles, rollback
+# target, artifacts to collect), its timeline and, once resolved, the postmortem.
+incidents = sa.Table(
+    "incidents",
+    metadata,
+    sa.Column("id", sa.Integer, primary_key=True, autoincrement=True),
+    sa.Column("project", sa.String(200), nullable=False),
+    sa.Column("model", sa.String(200), nullable=False, index=True),
+    sa.Column("title", sa.Text, nullable=False),
+    sa.Column("severity", sa.String(20), nullable=False),
+    sa.Column("status", sa.String(20), nullable=False),
+    sa.Column("fields", sa.JSON, nullable=False),
+    sa.Column("timeline", sa.JSON, nullable=False),
+    sa.Column("postmortem", sa.Text, nullable=True),
+    sa.Column("revision", sa.Integer, nullable=False),
+    sa.Column("opened_by", sa.String(200), nullable=False),
+    sa.Column("opened_at_ms", sa.BigInteger, nullable=False),
+    sa.Column("resolved_at_ms", sa.BigInteger, nullable=True),
+)
+
 # What a local file hashed to, keyed by path, size and modification time, so unchanged files of a
 # folder dataset are not hashed again on re-add.
 file_hashes = sa.Table(

@@ -26,7 +26,9 @@ from mlsteward.store.evaluations import EvaluationStore
 from mlsteward.store.evidence import EvidenceStore
 from mlsteward.store.feature_sets import FeatureSetStore
 from mlsteward.store.governance import GovernanceStore
+from mlsteward.store.incidents import IncidentStore
 from mlsteward.store.models import ModelStore
+from mlsteward.store.monitoring import MonitorStore
 from mlsteward.store.predictions import PredictionStore
 from mlsteward.store.projects import ProjectStore
 from mlsteward.store.runs import RunStore
@@ -131,6 +133,14 @@ class Store:
     @cached_property
     def models(self) -> ModelStore:
         return ModelStore(self)
+
+    @cached_property
+    def monitoring(self) -> MonitorStore:
+        return MonitorStore(self)
+
+    @cached_property
+    def incidents(self) -> IncidentStore:
+        return IncidentStore(self)
 
     @cached_property
     def predictions(self) -> PredictionStore:
