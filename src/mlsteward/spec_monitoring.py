@@ -99,7 +99,8 @@ class DriftSettings(SpecModel):
 class Monitor(SpecModel):
     name: str = Field(description="the monitor's name, e.g. income-model")
     model: str = Field(description="the registered model whose logged traffic it reads")
-    reference: str = Field(description="the reference data: a dataset version, e.g. gss-train-joined@1")
+    reference: str | None = Field(None, description="the reference data: a dataset version, e.g. gss-train@1; "
+                                                    "default: the data the live version was trained on")
     window: Duration = Field("7d", description="how much traffic a run reads, back from now")
     bucket: Duration = Field("1d", description="the time buckets of the metrics over time within the window")
     schedule: Duration = Field("1h", description="how often `steward monitor watch` runs it")

@@ -14,9 +14,12 @@ from mlsteward.cli import (
     evaluate,
     features,
     governance,
+    incidents,
     loadtest,
     models,
+    monitor,
     project,
+    retrain,
     runs,
     score,
     serve,
@@ -62,6 +65,9 @@ app.command("loadtest")(loadtest.loadtest)
 app.command("deploy")(deploy.deploy)
 app.command("rollback")(deploy.rollback)
 app.add_typer(deploy.app, name="deployments")
+app.add_typer(monitor.app, name="monitor")
+app.add_typer(incidents.app, name="incident")
+app.command("retrain")(retrain.retrain)
 app.command("roi")(governance.roi)
 app.add_typer(governance.risks_app, name="risks")
 app.add_typer(governance.decisions_app, name="decisions")

@@ -11,7 +11,7 @@ from pydantic import BaseModel
 
 from mlsteward.data.contract import ContractCheck, DataContract, check_contract, infer_contract
 from mlsteward.lifecycle.datasets import load_dataset, read_table
-from mlsteward.monitor.drift import DatasetDrift, dataset_drift
+from mlsteward.monitor import DatasetDrift, dataset_drift
 from mlsteward.workspace import Workspace
 
 

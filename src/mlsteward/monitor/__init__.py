@@ -1,12 +1,14 @@
 """Core computation for monitoring: drift of columns, datasets, predictions and targets.
 
 Pure functions: data frames and typed config in, pydantic results out. No store, no I/O.
-``dataset_drift`` / ``column_drift`` run the drift tests registered in ``DRIFT_TESTS``
-(``mlsteward.monitor.drift_tests`` documents each test, its default threshold, the PSI binning and
-the default choice of test); the data stage's contract check uses the same functions.
+``drift`` (the dataset drift check; also named ``dataset_drift``) and ``column_drift`` run the drift
+tests registered in ``DRIFT_TESTS`` (``mlsteward.monitor.drift_tests`` documents each test, its
+default threshold, the PSI binning and the default choice of test); the data stage's contract check
+uses the same functions. ``reference_profile`` computes a reference's statistics once
+(``mlsteward.monitor.reference``): ``drift(profile, current)`` then reads only the current window.
 """
 
-from mlsteward.monitor.drift import (
+from mlsteward.monitor.drift_dataset import (
     CORRECTIONS,
     CategoryFrequencies,
     CategoryShare,
@@ -18,6 +20,7 @@ from mlsteward.monitor.drift import (
     bonferroni,
     column_drift,
     dataset_drift,
+    drift,
 )
 from mlsteward.monitor.drift_tests import (
     DRIFT_TESTS,
@@ -30,12 +33,14 @@ from mlsteward.monitor.drift_tests import (
     psi_bin_edges,
     register_drift_test,
 )
+from mlsteward.monitor.reference import ColumnProfile, ReferenceProfile, reference_profile
 
 __all__ = [  # noqa: RUF022 - plain sorted(), as tests/test_exported_members.py checks
     "CORRECTIONS",
     "CategoryFrequencies",
     "CategoryShare",
     "ColumnDrift",
+    "ColumnProfile",
     "DRIFT_TESTS",
     "DatasetDrift",
     "DriftHistogram",
@@ -43,6 +48,7 @@ __all__ = [  # noqa: RUF022 - plain sorted(), as tests/test_exported_members.py 
     "DriftTestInfo",
     "PSI_BINS",
     "PSI_EPSILON",
+    "ReferenceProfile",
     "SMALL_SAMPLE_MAX_ROWS",
     "SkippedColumn",
     "benjamini_hochberg",
@@ -50,6 +56,8 @@ __all__ = [  # noqa: RUF022 - plain sorted(), as tests/test_exported_members.py 
     "column_drift",
     "dataset_drift",
     "default_drift_test",
+    "drift",
     "psi_bin_edges",
+    "reference_profile",
     "register_drift_test",
 ]

@@ -20,12 +20,17 @@ The test is the one named by the caller, else ``default_drift_test`` (``mlstewar
 documents each registered test, its threshold and effect-size floor). A p-value test calls drift
 when ``p < threshold`` and the effect size reaches the floor; a distance test when
 ``statistic >= threshold``.
+
+A reference may come as a column of a ``ReferenceProfile`` (``mlsteward.monitor.reference``) instead of
+its values: the built-in tests then run on its stored statistics (sorted values, counts, PSI bins)
+and give the same numbers; a registered test of one's own receives the values rebuilt from it.
 """
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any, Literal
+from typing import TYPE_CHECKING, Any, Literal
 
 import numpy as np
 import pandas as pd
@@ -42,10 +47,28 @@ from mlsteward.monitor.drift_tests import (
     ColumnType,
     DriftTest,
     TestKind,
+    _cramers_v,
+    _ks_effect,
     check_threshold,
+    chi2_from_counts,
+    chi2_test,
+    cramers_v,
     default_drift_test,
+    jensen_shannon,
+    jensen_shannon_from_counts,
+    ks_test,
+    normed_distance,
+    normed_wasserstein,
+    psi_bin_counts,
+    psi_categorical,
+    psi_from_counts,
+    psi_numeric,
+    wasserstein_sorted,
 )
 from mlsteward.spec_gates import did_you_mean
+
+if TYPE_CHECKING:
+    from mlsteward.monitor.reference import ColumnProfile
 
 HISTOGRAM_BINS = 20
 TOP_CATEGORIES = 20
@@ -58,15 +81,40 @@ class _Skip(Exception):
     """A column that cannot be tested; the message says why."""
 
 
+_DATETIME = ("datetime columns are not tested for drift; derive a numeric feature (such as an age in "
+             "days) to watch them")
+
+
 @dataclass
 class _Prepared:
     column_type: ColumnType
-    reference: np.ndarray  # numeric: finite floats; categorical: integer codes over the union
+    raw_reference: np.ndarray | None  # numeric: finite floats; categorical: integer codes over the union
     current: np.ndarray
     reference_missing_share: float
     current_missing_share: float
     categories: list[Any] | None = None
     notes: list[str] = field(default_factory=list)
+    profile: ColumnProfile | None = None  # the reference as stored statistics, instead of values
+    counts: tuple[np.ndarray, np.ndarray] | None = None  # categorical, from a profile: both over the union
+
+    @property
+    def reference_count(self) -> int:
+        return len(self.raw_reference) if self.profile is None else self.profile.count
+
+    @property
+    def reference(self) -> np.ndarray:
+        """The reference values (from a profile: sorted, or codes grouped by category)."""
+        if self.raw_reference is None:
+            assert self.profile is not None
+            self.raw_reference = self.profile.reference_values()
+        return self.raw_reference
+
+    def category_counts(self) -> tuple[np.ndarray, np.ndarray]:
+        if self.counts is None:
+            k = len(self.categories or [])
+            self.counts = (np.bincount(self.reference, minlength=k),
+                           np.bincount(self.current, minlength=k))
+        return self.counts
 
 
 def _kind_of(series: pd.Series) -> Literal["numeric", "categorical", "datetime"]:
@@ -121,8 +169,7 @@ def _categories(reference: pd.Series, current: pd.Series) -> tuple[np.ndarray, n
 def _prepare(reference: pd.Series, current: pd.Series) -> _Prepared:
     kind = _kind_of(reference)
     if kind == "datetime":
-        raise _Skip("datetime columns are not tested for drift; derive a numeric feature "
-                    "(such as an age in days) to watch them")
+        raise _Skip(_DATETIME)
     n_ref, n_cur = len(reference), len(current)
     notes: list[str] = []
     if kind == "numeric":
@@ -137,9 +184,35 @@ def _prepare(reference: pd.Series, current: pd.Series) -> _Prepared:
         prepared = _Prepared("categorical", ref_codes, cur_codes,
                              _share(int(ref_mask.sum()), n_ref), _share(int(cur_mask.sum()), n_cur),
                              categories, notes)
-    for side, values, rows in (("reference", prepared.reference, n_ref),
-                               ("current", prepared.current, n_cur)):
-        if len(values) == 0:
+    return _usable(prepared, n_ref, n_cur)
+
+
+def _prepare_profiled(reference: ColumnProfile, current: pd.Series) -> _Prepared:
+    """``_prepare`` with the reference given as its stored statistics."""
+    if reference.column_type == "datetime":
+        raise _Skip(_DATETIME)
+    n_cur = len(current)
+    notes = list(reference.notes)
+    if reference.column_type == "numeric":
+        cur_values, cur_missing = _numbers(current, "current", notes)
+        prepared = _Prepared("numeric", None, cur_values, reference.missing_share,
+                             _share(cur_missing, n_cur), notes=notes, profile=reference)
+    else:
+        cur_mask = current.isna().to_numpy(dtype=bool)
+        cur_codes, categories = reference.current_codes(current[~cur_mask])
+        k = len(categories)
+        ref_counts = np.zeros(k, dtype=np.int64)
+        ref_counts[:len(reference.counts)] = reference.counts
+        prepared = _Prepared("categorical", None, cur_codes, reference.missing_share,
+                             _share(int(cur_mask.sum()), n_cur), categories, notes, reference,
+                             (ref_counts, np.bincount(cur_codes, minlength=k)))
+    return _usable(prepared, reference.rows, n_cur)
+
+
+def _usable(prepared: _Prepared, n_ref: int, n_cur: int) -> _Prepared:
+    for side, count, rows in (("reference", prepared.reference_count, n_ref),
+                              ("current", len(prepared.current), n_cur)):
+        if count == 0:
             raise _Skip(f"no {side} values to test ({rows} rows, none usable)")
     return prepared
 
@@ -182,19 +255,28 @@ def _decide(kind: TestKind, statistic: float, p_value: float | None, effect: flo
 def _run(prepared: _Prepared, name: str | None, test_name: str | None, threshold: float | None,
          effect_floor: float | None) -> ColumnDrift:
     source: Literal["default", "configured"] = "configured"
+    n_ref, n_cur = prepared.reference_count, len(prepared.current)
     if test_name is None:
         source = "default"
-        test_name = default_drift_test(prepared.column_type, len(prepared.reference),
-                                       len(prepared.current))
+        test_name = default_drift_test(prepared.column_type, n_ref, n_cur)
     test = _lookup_test(test_name, prepared.column_type, name)
     limit = test.default_threshold if threshold is None else check_threshold(test, threshold)
-    statistic, p_value = test.compute(prepared.reference, prepared.current)
+    fast = _PROFILED.get(test.compute) if prepared.profile is not None else None
+    if fast is not None:
+        statistic, p_value = fast(prepared)
+    else:
+        statistic, p_value = test.compute(prepared.reference, prepared.current)
     statistic = float(statistic)
     if test.kind == "p_value" and p_value is None:
         raise InvalidInput(f"Drift test '{test.name}' is a p-value test but returned no p-value.")
     effect = floor = None
     if test.effect_size is not None:
-        effect = float(test.effect_size(prepared.reference, prepared.current, statistic))
+        if test.effect_size is _ks_effect:
+            effect = statistic
+        elif test.effect_size is _cramers_v:
+            effect = cramers_v(statistic, n_ref + n_cur)
+        else:
+            effect = float(test.effect_size(prepared.reference, prepared.current, statistic))
         floor = test.default_effect_floor if effect_floor is None else effect_floor
     p = None if p_value is None else float(p_value)
     return ColumnDrift(
@@ -203,7 +285,7 @@ def _run(prepared: _Prepared, name: str | None, test_name: str | None, threshold
         effect_size_name=test.effect_size_name if effect is not None else None,
         effect_floor=floor, threshold=limit,
         drifted=_decide(test.kind, statistic, p, effect, limit, floor),
-        reference_count=len(prepared.reference), current_count=len(prepared.current),
+        reference_count=n_ref, current_count=n_cur,
         reference_missing_share=prepared.reference_missing_share,
         current_missing_share=prepared.current_missing_share,
         histogram=_histogram(prepared) if prepared.column_type == "numeric" else None,
@@ -211,22 +293,58 @@ def _run(prepared: _Prepared, name: str | None, test_name: str | None, threshold
         notes=prepared.notes)
 
 
+# The built-in tests on a profiled reference: the same numbers from its stored statistics. Keyed by
+# the test's function, so a test registered in place of a built-in one (replace=True) runs as given.
+def _wasserstein_profiled(prepared: _Prepared) -> tuple[float, float | None]:
+    reference = prepared.profile.values
+    distance = wasserstein_sorted(reference, np.sort(prepared.current))
+    if distance == 0.0:
+        return 0.0, None
+    return normed_distance(distance, prepared.profile.std, reference, prepared.current), None
+
+
+_PROFILED: dict[Callable, Callable[[_Prepared], tuple[float, float | None]]] = {
+    ks_test: lambda p: ks_test(p.profile.values, p.current),
+    normed_wasserstein: _wasserstein_profiled,
+    psi_numeric: lambda p: (psi_from_counts(p.profile.psi_counts,
+                                            psi_bin_counts(p.current, p.profile.psi_edges)), None),
+    chi2_test: lambda p: chi2_from_counts(*p.category_counts()),
+    jensen_shannon: lambda p: jensen_shannon_from_counts(*p.category_counts()),
+    psi_categorical: lambda p: (psi_from_counts(*p.category_counts()), None),
+}
+
+
 def _histogram(prepared: _Prepared) -> DriftHistogram:
-    ref, cur = prepared.reference, prepared.current
-    low = min(float(ref.min()), float(cur.min()))
-    high = max(float(ref.max()), float(cur.max()))
+    cur = prepared.current
+    if prepared.profile is not None:
+        ref_sorted = prepared.profile.values
+        ref_low, ref_high = float(ref_sorted[0]), float(ref_sorted[-1])
+    else:
+        ref = prepared.reference
+        ref_low, ref_high = float(ref.min()), float(ref.max())
+    low, high = min(ref_low, float(cur.min())), max(ref_high, float(cur.max()))
     if low == high:
         low, high = low - 0.5, high + 0.5
-    ref_counts, edges = np.histogram(ref, HISTOGRAM_BINS, range=(low, high))  # equal-width path
-    cur_counts, _ = np.histogram(cur, HISTOGRAM_BINS, range=(low, high))
+    cur_counts, edges = np.histogram(cur, HISTOGRAM_BINS, range=(low, high))  # equal-width path
+    if prepared.profile is not None:
+        ref_counts = sorted_histogram(ref_sorted, edges)
+    else:
+        ref_counts, _ = np.histogram(ref, HISTOGRAM_BINS, range=(low, high))
     return DriftHistogram(edges=edges.tolist(), reference_counts=ref_counts.tolist(),
                           current_counts=cur_counts.tolist())
 
 
+def sorted_histogram(values: np.ndarray, edges: np.ndarray) -> np.ndarray:
+    """``np.histogram`` counts of sorted ``values`` lying within ``edges``: bins ``[left, right)``,
+    the last closed, found by binary search instead of a pass over the values."""
+    left = np.searchsorted(values, edges, side="left")
+    counts = np.diff(left)
+    counts[-1] += len(values) - left[-1]  # values equal to the last edge
+    return counts
+
+
 def _frequencies(prepared: _Prepared) -> CategoryFrequencies:
-    k = len(prepared.categories or [])
-    ref_counts = np.bincount(prepared.reference, minlength=k)
-    cur_counts = np.bincount(prepared.current, minlength=k)
+    ref_counts, cur_counts = prepared.category_counts()
     ref_shares = ref_counts / ref_counts.sum()
     cur_shares = cur_counts / cur_counts.sum()
     order = np.argsort(-(ref_shares + cur_shares), kind="stable")
@@ -242,3 +360,17 @@ def _frequencies(prepared: _Prepared) -> CategoryFrequencies:
     return CategoryFrequencies(
         categories=[row(str(categories[i]), np.array([i])) for i in top],
         other=row("other", rest) if len(rest) else None, other_category_count=len(rest))
+
+
+# --- reading a data frame -------------------------------------------------------------------------
+
+
+def _frame(df: Any, what: str) -> pd.DataFrame:
+    if isinstance(df, pd.DataFrame):
+        return df
+    if hasattr(df, "to_pandas"):
+        converted = df.to_pandas()
+        if isinstance(converted, pd.DataFrame):
+            return converted
+    raise InvalidInput(f"The {what} must be a data frame (pandas, polars or Arrow). "
+                       f"Got {type(df).__name__} instead.")

@@ -74,7 +74,8 @@ samples); Cramér's V >= 0.1 (Cohen's "small" effect; for two equal samples V is
 the Jensen-Shannon distance, so V = 0.1 matches a distance of about 0.085).
 
 Multiple-testing corrections for a dataset's verdict (``CORRECTIONS``): ``bonferroni`` and
-``benjamini_hochberg`` adjusted p-values, below; ``mlsteward.monitor.drift`` says how they apply.
+``benjamini_hochberg`` adjusted p-values, below; ``mlsteward.monitor.drift_dataset`` says how they
+apply.
 """
 
 from __future__ import annotations
@@ -234,10 +235,14 @@ def wasserstein_distance(u: np.ndarray, v: np.ndarray) -> float:
     The same quantity and formula as ``scipy.stats.wasserstein_distance(u, v)`` (unweighted):
     the sum over the merged sorted values of ``|F_u - F_v| * gap to the next value``. scipy
     argsorts both samples and binary-searches the merged values; here each sample is sorted once
-    and the two sorted runs are merged with a stable sort, which is about three times faster on a
-    million rows. The tests check it equals scipy's to 1e-12.
+    and the two sorted runs are merged (``wasserstein_sorted``), which is about three times faster
+    on a million rows. The tests check it equals scipy's to 1e-12.
     """
-    us, vs = np.sort(u), np.sort(v)
+    return wasserstein_sorted(np.sort(u), np.sort(v))
+
+
+def wasserstein_sorted(us: np.ndarray, vs: np.ndarray) -> float:
+    """``wasserstein_distance`` of two samples already sorted ascending (not checked)."""
     merged = np.concatenate([us, vs])
     order = np.argsort(merged, kind="stable")  # two sorted runs: a linear merge
     from_u = order < len(us)
@@ -250,10 +255,16 @@ def normed_wasserstein(reference: np.ndarray, current: np.ndarray) -> tuple[floa
     distance = wasserstein_distance(reference, current)
     if distance == 0.0:
         return 0.0, None
-    scale = float(np.std(reference))
-    if scale == 0.0:
+    return normed_distance(distance, float(np.std(reference)), reference, current), None
+
+
+def normed_distance(distance: float, reference_std: float, reference: np.ndarray,
+                    current: np.ndarray) -> float:
+    """``distance`` in reference standard deviations (pooled std for a constant reference)."""
+    scale = reference_std
+    if scale == 0.0:  # a constant reference: the order of its values does not matter here
         scale = float(np.std(np.concatenate([reference, current])))
-    return distance / scale, None
+    return distance / scale
 
 
 def psi_bin_edges(reference: np.ndarray, bins: int = PSI_BINS) -> np.ndarray:
@@ -300,21 +311,36 @@ def category_counts(reference: np.ndarray, current: np.ndarray) -> tuple[np.ndar
 
 
 def chi2_test(reference: np.ndarray, current: np.ndarray) -> tuple[float, float | None]:
-    ref_counts, cur_counts = category_counts(reference, current)
-    if len(ref_counts) < 2:
+    return chi2_from_counts(*category_counts(reference, current))
+
+
+def chi2_from_counts(reference_counts: np.ndarray,
+                     current_counts: np.ndarray) -> tuple[float, float | None]:
+    """``chi2_test`` of two count vectors over the same categories."""
+    if len(reference_counts) < 2:
         return 0.0, 1.0
-    result = stats.chi2_contingency(np.vstack([ref_counts, cur_counts]), correction=False)
+    table = np.vstack([reference_counts, current_counts])
+    result = stats.chi2_contingency(table, correction=False)
     return float(result.statistic), float(result.pvalue)
 
 
 def _cramers_v(reference: np.ndarray, current: np.ndarray, statistic: float) -> float:
-    n = len(reference) + len(current)
+    return cramers_v(statistic, len(reference) + len(current))
+
+
+def cramers_v(statistic: float, n: int) -> float:
+    """Cramér's V of a 2 x k chi-squared statistic over ``n`` values."""
     return float(np.sqrt(statistic / n)) if n else 0.0
 
 
 def jensen_shannon(reference: np.ndarray, current: np.ndarray) -> tuple[float, float | None]:
-    ref_counts, cur_counts = category_counts(reference, current)
-    distance = jensenshannon(ref_counts / ref_counts.sum(), cur_counts / cur_counts.sum(), base=2)
+    return jensen_shannon_from_counts(*category_counts(reference, current))
+
+
+def jensen_shannon_from_counts(reference_counts: np.ndarray,
+                               current_counts: np.ndarray) -> tuple[float, float | None]:
+    distance = jensenshannon(reference_counts / reference_counts.sum(),
+                             current_counts / current_counts.sum(), base=2)
     return float(distance), None
 
 

@@ -32,6 +32,7 @@ from starlette.responses import Response
 from mlsteward import __version__
 from mlsteward.errors import StewardError
 from mlsteward.serving.admin import add_admin_routes
+from mlsteward.serving.monitoring_api import add_monitoring_routes
 from mlsteward.serving.batcher import AdaptiveBatcher, BatchingConfig
 from mlsteward.serving.errors import (
     RequestContext,
@@ -354,6 +355,7 @@ def create_app(workspace: Workspace, *, require_token: bool = True, max_body_byt
     for prefix, with_version in (("/v2/models/{name}", False), ("/v2/models/{name}/versions/{version}", True)):
         _v2_routes(app, prefix, with_version, authenticate, metadata, model_ready, infer)
     add_admin_routes(app, workspace, host, ERRORS_DOC)
+    add_monitoring_routes(app, workspace, authenticate, ERRORS_DOC)
     return app
 
 

@@ -1,4 +1,4 @@
-"""Drift of one column and of a dataset: ``column_drift`` and ``dataset_drift``.
+"""Drift of one column and of a dataset: ``column_drift``, ``dataset_drift`` and ``drift``.
 
 One implementation, used by the data stage's contract check and by monitoring. The statistics are
 the registered tests of ``mlsteward.monitor.drift_tests`` (their definitions, thresholds, PSI
@@ -18,11 +18,20 @@ p-values ``min_{j >= i} (m / j) p_(j)`` (capped at 1; the same numbers as
 ``scipy.stats.false_discovery_control(p, method="bh")``). The effect-size floor still applies.
 Prediction and target columns are tested apart (prediction drift, target drift once labels have
 arrived) and do not count towards the dataset's share.
+
+The reference may be a ``ReferenceProfile`` (``mlsteward.monitor.reference``) instead of a frame: its
+statistics computed once, so a monitor run reads only the current window, with the same results.
+``progress``, a callable, is called as ``progress(done_columns, total_columns)`` once before the
+first column and after each column (features, then prediction, then target; skipped ones count).
+``drift`` is ``dataset_drift`` under the name the monitoring documentation uses.
+
+The module is named ``drift_dataset`` so that no submodule shadows the function
+``mlsteward.monitor.drift``.
 """
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
 import numpy as np
@@ -33,9 +42,12 @@ from mlsteward.monitor.drift_columns import (
     HISTOGRAM_BINS,
     TOP_CATEGORIES,
     _decide,
+    _frame,
     _kind_of,
     _lookup_test,
     _prepare,
+    _prepare_profiled,
+    _Prepared,
     _run,
     _Skip,
 )
@@ -61,7 +73,10 @@ from mlsteward.monitor.drift_tests import (  # noqa: F401 - importable from here
     default_drift_test,
     finite_number,
 )
+from mlsteward.monitor.reference import ReferenceProfile
 from mlsteward.spec_gates import did_you_mean
+
+Progress = Callable[[int, int], object]
 
 _THRESHOLD_NEEDS_TEST = (
     "A threshold{where} needs the test it is for ({example}): the default test depends on the "
@@ -103,18 +118,36 @@ def dataset_drift(reference_df: Any, current_df: Any, *, columns: Sequence[str] 
                   thresholds: Mapping[str, float] | None = None,
                   effect_floor: float | None = None, correction: Correction | None = None,
                   drift_share: float = 0.5, prediction: str | None = None,
-                  target: str | None = None) -> DatasetDrift:
+                  target: str | None = None, progress: Progress | None = None) -> DatasetDrift:
     """Drift of a dataset, column by column (rules in the module docstring).
 
+    ``reference_df``: a data frame, or a ``ReferenceProfile`` of one (``reference_profile``).
     ``columns``: feature columns to test (default: every reference column except ``prediction``
     and ``target``). ``tests`` / ``thresholds``: per column, a registered test name / its
     threshold (a threshold only for a column whose test is named). ``effect_floor``: the floor
     of every p-value test (default: each test's own).
     ``correction``: None, ``"bonferroni"`` or ``"benjamini_hochberg"``. ``prediction`` /
-    ``target``: names of the prediction and label columns, tested apart; a target missing from
-    the current data means the labels have not arrived and is reported as skipped.
+    ``target``: names of the prediction and label columns, tested apart (default for a profile: the
+    ones it was computed with); a target missing from the current data means the labels have not
+    arrived and is reported as skipped. ``progress``: called as ``progress(done, total)`` columns.
     """
-    ref_df, cur_df = _frame(reference_df, "reference_df"), _frame(current_df, "current_df")
+    profile = reference_df if isinstance(reference_df, ReferenceProfile) else None
+    if profile is not None:
+        ref_df = None
+        ref_columns: list[Any] = list(profile.columns)
+        where = "reference profile"
+        prediction = profile.prediction if prediction is None else prediction
+        target = profile.target if target is None else target
+    else:
+        ref_df = _frame(reference_df, "reference_df")
+        ref_columns, where = list(ref_df.columns), "reference data"
+    if isinstance(current_df, ReferenceProfile):
+        raise InvalidInput("The current data must be a data frame: a reference profile stands for the "
+                           "reference only. Pass the current window's rows.")
+    cur_df = _frame(current_df, "current_df")
+    if progress is not None and not callable(progress):
+        raise InvalidInput(f"progress must be a callable taking (done_columns, total_columns), such as "
+                           f"a progress bar's update. Got {type(progress).__name__} instead.")
     floor = None if effect_floor is None else check_effect_floor(effect_floor)
     if correction is not None and correction not in CORRECTIONS:
         raise InvalidInput(f"The correction must be None, 'bonferroni' or 'benjamini_hochberg'. "
@@ -125,20 +158,21 @@ def dataset_drift(reference_df: Any, current_df: Any, *, columns: Sequence[str] 
                            f"Got {drift_share!r} instead.")
     special = [c for c in (prediction, target) if c is not None]
     for role, col in (("prediction", prediction), ("target", target)):
-        if col is not None and col not in ref_df.columns:
-            raise InvalidInput(f"The {role} column {col!r} is not in the reference data"
-                               f"{did_you_mean(col, map(str, ref_df.columns))}.")
+        if col is not None and col not in ref_columns:
+            raise InvalidInput(f"The {role} column {col!r} is not in the {where}"
+                               f"{did_you_mean(col, map(str, ref_columns))}{_reprofile(profile)}.")
     if columns is None:
-        features = [c for c in ref_df.columns if c not in special]
+        features = [c for c in ref_columns if c not in special]
     else:
         if isinstance(columns, str):
             raise InvalidInput(f"columns must be a list of column names. Got the string "
                                f"{columns!r}; write [{columns!r}].")
         features = list(dict.fromkeys(columns))
-        unknown = [c for c in features if c not in ref_df.columns]
+        unknown = [c for c in features if c not in ref_columns]
         if unknown:
-            raise InvalidInput(f"Column {unknown[0]!r} is not in the reference data"
-                               f"{did_you_mean(unknown[0], map(str, ref_df.columns))}.")
+            raise InvalidInput(f"Column {unknown[0]!r} is not in the {where}"
+                               f"{did_you_mean(unknown[0], map(str, ref_columns))}"
+                               f"{_reprofile(profile)}.")
     chosen = list(features) + special
     tests, thresholds = dict(tests or {}), dict(thresholds or {})
     for what, mapping in (("tests", tests), ("thresholds", thresholds)):
@@ -151,24 +185,38 @@ def dataset_drift(reference_df: Any, current_df: Any, *, columns: Sequence[str] 
             raise InvalidInput(_THRESHOLD_NEEDS_TEST.format(
                 where=f" of column {col!r}", example=f"tests={{{col!r}: 'wasserstein'}}"))
     for col, name in tests.items():
-        kind = _kind_of(ref_df[col])
+        kind = profile.columns[col].column_type if profile is not None else _kind_of(ref_df[col])
         test = _lookup_test(name, kind if kind != "datetime" else None, str(col))
         if col in thresholds:
             thresholds[col] = check_threshold(test, thresholds[col])
 
     skipped: list[SkippedColumn] = []
+    total, done = len(chosen), 0
+
+    def prepare(col: Any) -> _Prepared:
+        if profile is not None:
+            return _prepare_profiled(profile.columns[col], cur_df[col])
+        return _prepare(ref_df[col], cur_df[col])
 
     def one(col: str, missing_reason: str) -> ColumnDrift | None:
+        nonlocal done
+        result = None
         if col not in cur_df.columns:
             skipped.append(SkippedColumn(column=str(col), reason=missing_reason))
-            return None
-        try:
-            prepared = _prepare(ref_df[col], cur_df[col])
-        except _Skip as exc:
-            skipped.append(SkippedColumn(column=str(col), reason=str(exc)))
-            return None
-        return _run(prepared, str(col), tests.get(col), thresholds.get(col), floor)
+        else:
+            try:
+                prepared = prepare(col)
+            except _Skip as exc:
+                skipped.append(SkippedColumn(column=str(col), reason=str(exc)))
+            else:
+                result = _run(prepared, str(col), tests.get(col), thresholds.get(col), floor)
+        done += 1
+        if progress is not None:
+            progress(done, total)
+        return result
 
+    if progress is not None:
+        progress(0, total)
     results = [r for c in features if (r := one(c, "missing from the current data")) is not None]
     if correction is not None:
         results = _corrected(results, correction)
@@ -180,10 +228,32 @@ def dataset_drift(reference_df: Any, current_df: Any, *, columns: Sequence[str] 
     drifted = sum(r.drifted for r in results)
     drifted_share = drifted / tested if tested else None
     return DatasetDrift(
-        reference_rows=len(ref_df), current_rows=len(cur_df), columns=results, skipped=skipped,
+        reference_rows=profile.rows if profile is not None else len(ref_df),
+        current_rows=len(cur_df), columns=results, skipped=skipped,
         tested_count=tested, drifted_count=drifted, drifted_share=drifted_share,
         drift_share=share, drifted=drifted_share is not None and drifted_share >= share,
         correction=correction, prediction=prediction_result, target=target_result)
+
+
+def drift(reference: Any, current: Any, *, columns: Sequence[str] | None = None,
+          tests: Mapping[str, str] | None = None, thresholds: Mapping[str, float] | None = None,
+          effect_floor: float | None = None, correction: Correction | None = None,
+          drift_share: float = 0.5, prediction: str | None = None, target: str | None = None,
+          progress: Progress | None = None) -> DatasetDrift:
+    """The dataset drift check: ``dataset_drift`` under its short name, the same arguments and result.
+
+    ``reference``: a data frame or a ``ReferenceProfile``; ``current``: a data frame.
+    """
+    return dataset_drift(reference, current, columns=columns, tests=tests, thresholds=thresholds,
+                         effect_floor=effect_floor, correction=correction, drift_share=drift_share,
+                         prediction=prediction, target=target, progress=progress)
+
+
+def _reprofile(profile: ReferenceProfile | None) -> str:
+    if profile is None:
+        return ""
+    return ("; the profile holds only the columns it was computed with: compute it with them, "
+            "reference_profile(reference_df, columns=[...])")
 
 
 def _corrected(results: list[ColumnDrift], correction: Correction) -> list[ColumnDrift]:
@@ -215,17 +285,6 @@ def _series(values: Any, what: str) -> pd.Series:
     return pd.Series(array)
 
 
-def _frame(df: Any, what: str) -> pd.DataFrame:
-    if isinstance(df, pd.DataFrame):
-        return df
-    if hasattr(df, "to_pandas"):
-        converted = df.to_pandas()
-        if isinstance(converted, pd.DataFrame):
-            return converted
-    raise InvalidInput(f"The {what} must be a data frame (pandas, polars or Arrow). "
-                       f"Got {type(df).__name__} instead.")
-
-
 def _label(name: str | None) -> str:
     return f"column '{name}'" if name is not None else "the column"
 
@@ -244,4 +303,5 @@ __all__ = [
     "bonferroni",
     "column_drift",
     "dataset_drift",
+    "drift",
 ]
