@@ -58,7 +58,7 @@ def test_status_shows_each_gate_and_one_line_per_missing_item(project: Path) -> 
     assert ("  · quality SLAs: no assessed dataset version → `steward data add FILE --name NAME` (assesses it)"
             in lines)
     assert sum("steward deploy MODEL" in line for line in lines) == 1 and sum("steward loadtest" in line for line in lines) == 1
-    assert sum("monitoring:" in line for line in lines) == 2
+    assert sum("monitoring." in line for line in lines) == 2
     assert "1 Scoping gate" not in output  # nothing missing there
 
 

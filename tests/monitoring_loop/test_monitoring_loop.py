@@ -63,6 +63,7 @@ SPEC = {
     "governance": {"promoter_roles": ["ml_engineer"]},
     "monitoring": {
         "monitors": [{"name": "wages", "model": "wages", "window": "1d", "bucket": "1h", "cohorts": ["educcat"],
+                      "explainability": True,
                       "alerts": [{"signal": "drift_share", "max": 0.3, "severity": "sev2"},
                                  {"signal": "p95_latency_ms", "max": 500, "severity": "warning"},
                                  {"signal": "roc_auc", "min": 0.6, "severity": "sev2"}]}],
@@ -146,6 +147,8 @@ def test_drift_alerts_an_incident_and_the_retraining_trigger(loop: dict) -> None
     assert {"educcat", "occrecode"} <= drifted and signals["drift_share"] > 0.3
     assert signals["p95_latency_ms"] > 0 and signals["cost_per_prediction_usd"] > 0.0001
     assert 0.5 < signals["estimated_accuracy"] <= 1 and signals["roc_auc"] > 0.6
+    assert -1 <= signals["importance_spearman"] <= 1 and result.importance["features"]
+    assert {c["column"] for c in result.performance["overall"]["cohorts"]} == {"input.educcat"}
     (alert,) = outcome.alerts
     assert alert.signal == "drift_share" and alert.severity == "sev2" and alert.notify
     incident = workspace.store.incidents.get(alert.incident_id)
@@ -250,6 +253,11 @@ def test_the_commands_and_the_dashboard_api_show_it_all(loop: dict, monkeypatch:
     steward("incident", "resolve", "INC-1", "--note", "challenger promoted", "--postmortem", str(root / "pm.md"))
     resolved = json.loads(steward("incident", "show", "INC-1", "--json"))
     assert resolved["status"] == "resolved" and resolved["postmortem"] == draft and resolved["fields"]["owner"] == "lee"
+    deliverables = {d["key"]: d for d in json.loads(steward("deliverables", "--json"))["deliverables"]}
+    for key in ("monitoring_dashboard", "drift_alerts", "champion_challenger", "retraining_triggers"):
+        assert deliverables[key]["status"] == "present", deliverables[key]
+    gate = next(g for g in json.loads(steward("status", "--json"))["gates"] if g["stage"] == "monitoring")
+    assert gate["decision"] == "pass", gate
     refused = runner.invoke(app, ["retrain", "wages", "--train", "x@1", "--validation", "y@1", "--test", "z@1",
                                   "--monitor", "nope"])
     assert refused.exit_code == 2 and "no monitor 'nope'" in refused.output
@@ -266,3 +274,15 @@ def test_the_commands_and_the_dashboard_api_show_it_all(loop: dict, monkeypatch:
         assert client.get("/v1/monitor/alerts", params={"status": "open"}, headers=auth).status_code == 200
         assert client.get("/v1/incidents/INC-1", headers=auth).json()["status"] == "resolved"
         assert client.get("/v1/incidents/INC-99", headers=auth).status_code == 404
+
+
+@pytest.mark.slow
+def test_the_monitor_on_ray_gives_the_single_machine_numbers(loop: dict) -> None:
+    import time
+
+    workspace, spec = loop["workspace"], loop["spec"]
+    end = int(time.time() * 1000)
+    local = run_monitor(workspace, spec, end_ms=end, spec_dir=loop["root"])
+    on_ray = run_monitor(workspace, spec, end_ms=end, spec_dir=loop["root"], engine="ray")
+    assert on_ray.result.drift.model_dump() == local.result.drift.model_dump()
+    assert on_ray.result.drift.target is not None and on_ray.result.rows == 1800

@@ -36,10 +36,10 @@ deployment pipeline definition          deployment  mlops_engineer      not buil
 observability spec                      deployment  mlops_engineer      not built yet
 security & compliance checklist         deployment  compliance_officer  not built yet
 change log (all stages)                 deployment  mlops_engineer      the change log
-monitoring dashboard                    monitoring  mlops_engineer      not built yet
-drift & alert configuration             monitoring  mlops_engineer      not built yet
-champion-challenger reports             monitoring  ml_engineer         not built yet
-retraining trigger criteria             monitoring  ml_engineer         not built yet
+monitoring dashboard                    monitoring  mlops_engineer      the monitor runs over time
+drift & alert configuration             monitoring  mlops_engineer      steward.yaml monitors + latest run
+champion-challenger reports             monitoring  ml_engineer         the latest retrain run's report
+retraining trigger criteria             monitoring  ml_engineer         steward.yaml retraining triggers
 ======================================  ==========  ==================  =====================================
 
 Status: ``present`` (the evidence describes the project as it is), ``stale`` (evidence exists but something
@@ -144,7 +144,6 @@ class Found:
 
 
 _DEPLOY = "not built in Steward yet: the deployment stage (stage 7, `steward deploy`) will produce it"
-_MONITOR = "not built in Steward yet: the monitoring stage (stage 8, `steward monitor`) will produce it"
 
 CATALOGUE: tuple[Deliverable, ...] = (
     Deliverable("project_charter", "Project charter", Stage.SCOPING, "product_owner"),
@@ -177,14 +176,10 @@ CATALOGUE: tuple[Deliverable, ...] = (
     Deliverable("security_checklist", "Security & compliance checklist", Stage.DEPLOYMENT, "compliance_officer",
                 planned=_DEPLOY + " (the deployment gate's security and compliance checks)"),
     Deliverable("change_log", "Change log", Stage.DEPLOYMENT, "mlops_engineer", cross_cutting=True),
-    Deliverable("monitoring_dashboard", "Monitoring dashboard", Stage.MONITORING, "mlops_engineer",
-                planned=_MONITOR),
-    Deliverable("drift_alerts", "Drift & alert configuration", Stage.MONITORING, "mlops_engineer",
-                planned=_MONITOR + " (drift tests and alert thresholds)"),
-    Deliverable("champion_challenger", "Champion-challenger reports", Stage.MONITORING, "ml_engineer",
-                planned=_MONITOR + " (the champion and challenger aliases of the model registry compared live)"),
-    Deliverable("retraining_triggers", "Retraining trigger criteria", Stage.MONITORING, "ml_engineer",
-                planned=_MONITOR + " (drift and decay thresholds that trigger retraining)"),
+    Deliverable("monitoring_dashboard", "Monitoring dashboard", Stage.MONITORING, "mlops_engineer"),
+    Deliverable("drift_alerts", "Drift & alert configuration", Stage.MONITORING, "mlops_engineer"),
+    Deliverable("champion_challenger", "Champion-challenger reports", Stage.MONITORING, "ml_engineer"),
+    Deliverable("retraining_triggers", "Retraining trigger criteria", Stage.MONITORING, "ml_engineer"),
 )
 
 
@@ -229,4 +224,4 @@ def deliverables(workspace: Workspace, spec: Spec) -> DeliverablesView:
 __all__ = ["CATALOGUE", "FINDERS", "STATUSES", "Deliverable", "DeliverableEvidence", "DeliverableView",
            "DeliverablesView", "Found", "Sources", "deliverables", "deliverables_of", "finder"]
 
-from mlsteward.lifecycle import deliverable_finders  # noqa: F401 - registers the built-in finders
+from mlsteward.lifecycle import deliverable_finders, monitoring_deliverables  # noqa: F401, E402 - register the finders

@@ -245,6 +245,17 @@ def latest_load_test(workspace: Workspace, project: str) -> EvidenceLink | None:
     return EvidenceLink(kind="run", ref=run.id, digest=digest, at_ms=_ended(run))
 
 
+def latest_monitor_run(workspace: Workspace, project: str) -> EvidenceLink | None:
+    """The project's newest monitor run (`steward monitor run`)."""
+    runs = workspace.store.monitoring.runs(project=project, limit=1, with_result=False)
+    return EvidenceLink(kind="monitor_run", ref=runs[0].id, at_ms=runs[0].created_at_ms) if runs else None
+
+
+def latest_retrain(workspace: Workspace, project: str) -> RunRecord | None:
+    """The project's newest finished retrain (`steward retrain`): a run tagged kind=retrain."""
+    return _latest_run(workspace, project, "retrain")
+
+
 def _latest_run(workspace: Workspace, project: str, kind: str) -> RunRecord | None:
     found = workspace.store.runs.search(f"tags.kind = '{kind}' and status = 'finished'", experiment=project, limit=1)
     return found[0] if found else None

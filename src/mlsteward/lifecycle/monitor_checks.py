@@ -49,9 +49,7 @@ def compute(workspace: Workspace, spec: Spec, monitor: Monitor, version: ModelVe
     inputs = model_inputs(frame)
     schema = [c["name"] for c in version.input_schema.get("columns", [])]
     columns = monitor.drift.columns or [c for c in schema if c in inputs.columns] or list(inputs.columns)
-    _drift(workspace, spec, monitor, reference, frame, inputs, columns, result)
-    if engine == "ray":
-        _drift_on_ray(workspace, spec, monitor, reference, columns, result)
+    _drift(workspace, spec, monitor, reference, frame, inputs, columns, result, engine)
     answered_by_live = (frame["version"] == version.version).to_numpy()
     if not answered_by_live.all():
         result.notes.append(f"performance, operations and prediction drift read the {int(answered_by_live.sum())} "
@@ -69,17 +67,32 @@ def compute(workspace: Workspace, spec: Spec, monitor: Monitor, version: ModelVe
 
 
 def _drift(workspace: Workspace, spec: Spec, monitor: Monitor, reference: str, frame: pd.DataFrame,
-           inputs: pd.DataFrame, columns: list[str], result: MonitorResult) -> None:
+           inputs: pd.DataFrame, columns: list[str], result: MonitorResult, engine: str) -> None:
+    """Input drift against the stored reference statistics, and target drift on the labels that arrived. With
+    ``engine="ray"`` the input drift is one Ray task per log segment of the window
+    (``drift_over_partitions``, the same numbers); the target's drift (labels joined here) stays local."""
     target = spec.data.target
     profile = stored_profile(workspace, reference, target)
     current = inputs[[c for c in columns if c in inputs.columns]].copy()
     has_target = bool(target) and target in profile.columns
     if has_target and "label" in frame.columns and frame["label"].notna().any():
         current[target] = frame["label"].to_numpy()
-    settings = monitor.drift
-    drift = dataset_drift(profile, current, columns=columns, target=target if has_target else None,
-                          tests=settings.tests, thresholds=settings.thresholds, correction=settings.correction,
-                          effect_floor=settings.effect_floor, drift_share=settings.drift_share)
+    s = monitor.drift
+    options = {"tests": s.tests, "thresholds": s.thresholds, "correction": s.correction,
+               "effect_floor": s.effect_floor, "drift_share": s.drift_share}
+    if engine == "ray":
+        from mlsteward.monitor.partitioned import drift_over_partitions
+
+        readers = window_readers(workspace, monitor.model, result.window_start_ms, result.window_end_ms)
+        drift = drift_over_partitions(load_dataset(workspace, reference), readers, engine="ray", columns=columns,
+                                      rename={INPUT_PREFIX + c: c for c in columns}, **options)
+        if has_target:
+            labels = current[[target]] if target in current.columns else current.iloc[:, :0]
+            target_drift = dataset_drift(profile, labels, columns=[], target=target)
+            drift = drift.model_copy(update={"target": target_drift.target,
+                                             "skipped": drift.skipped + target_drift.skipped})
+    else:
+        drift = dataset_drift(profile, current, columns=columns, target=target if has_target else None, **options)
     result.drift = drift
     result.signals.update({
         "drift_share": drift.drifted_share, "drifted_columns": float(drift.drifted_count),
@@ -87,22 +100,6 @@ def _drift(workspace: Workspace, spec: Spec, monitor: Monitor, reference: str, f
         "target_drifted": None if drift.target is None else float(drift.target.drifted)})
     for column in drift.columns:
         result.signals[f"drift.{column.column}"] = column.statistic
-
-
-def _drift_on_ray(workspace: Workspace, spec: Spec, monitor: Monitor, reference: str, columns: list[str],
-                  result: MonitorResult) -> None:
-    """The input drift again, as one Ray task per log segment of the window (``drift_over_partitions``): the
-    same numbers as the single-machine path. The target's drift (labels joined on the driver) is kept."""
-    from mlsteward.monitor import drift_over_partitions
-
-    readers = window_readers(workspace, monitor.model, result.window_start_ms, result.window_end_ms)
-    settings = monitor.drift
-    drift = drift_over_partitions(load_dataset(workspace, reference), readers, engine="ray", columns=columns,
-                                  rename={INPUT_PREFIX + c: c for c in columns}, tests=settings.tests,
-                                  thresholds=settings.thresholds, correction=settings.correction,
-                                  effect_floor=settings.effect_floor, drift_share=settings.drift_share)
-    assert result.drift is not None
-    result.drift = drift.model_copy(update={"target": result.drift.target})
 
 
 def _prediction_drift(workspace: Workspace, version: ModelVersion, reference: str, frame: pd.DataFrame,

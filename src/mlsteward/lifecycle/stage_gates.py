@@ -30,6 +30,7 @@ from mlsteward.lifecycle.evidence_lookup import (
     latest_feasibility,
     latest_feature_set,
     latest_load_test,
+    latest_monitor_run,
     latest_training,
     production_versions,
     rollback_plan,
@@ -311,9 +312,16 @@ DEPLOYMENT_ITEMS = (
                 lambda workspace, spec: latest_load_test(workspace, spec.project)),
 )
 MONITORING_ITEMS = (
-    PlannedItem("monitors", "`monitoring:` in steward.yaml (monitoring: a later Steward issue)"),
-    PlannedItem("alerts", "`monitoring:` alerts in steward.yaml (monitoring: a later Steward issue)"),
+    PlannedItem("monitor runs", "a monitor under monitoring.monitors in steward.yaml, then `steward monitor run` "
+                "(or `steward monitor watch`)", lambda workspace, spec: latest_monitor_run(workspace, spec.project)),
+    PlannedItem("retraining triggers", "monitoring.retraining.triggers in steward.yaml, e.g. "
+                "{signal: drift_share, max: 0.3}", lambda workspace, spec: _retraining_policy(spec)),
 )
+
+
+def _retraining_policy(spec: Spec) -> EvidenceLink | None:
+    triggers = spec.monitoring.retraining.triggers
+    return EvidenceLink(kind="steward.yaml", ref=f"{len(triggers)} retraining trigger(s)") if triggers else None
 
 
 def planned_gate(items: tuple[PlannedItem, ...]) -> GateFunction:

@@ -133,11 +133,13 @@ class MonitorStore:
             raise NotFound(f"no monitor run {run_id!r}: `steward monitor runs` lists them")
         return MonitorRunRecord.model_validate(row._asdict())
 
-    def runs(self, *, monitor: str | None = None, model: str | None = None, since_ms: int | None = None,
-             limit: int | None = None, with_result: bool = True) -> list[MonitorRunRecord]:
+    def runs(self, *, project: str | None = None, monitor: str | None = None, model: str | None = None,
+             since_ms: int | None = None, limit: int | None = None, with_result: bool = True) -> list[MonitorRunRecord]:
         """Runs, newest first (``with_result=False`` leaves the full results out, for time series)."""
         columns = list(monitor_runs.c) if with_result else [c for c in monitor_runs.c if c.name != "result"]
         query = sa.select(*columns).order_by(monitor_runs.c.created_at_ms.desc(), monitor_runs.c.id)
+        if project:
+            query = query.where(monitor_runs.c.project == project)
         if monitor:
             query = query.where(monitor_runs.c.monitor == monitor)
         if model:
