@@ -20,7 +20,7 @@ def test_quickstart_walks_the_stages_that_exist(tmp_path, monkeypatch) -> None: 
     assert Path(result.data_report).read_text().startswith("<!DOCTYPE html>")
     statuses = {s.stage.value: s.status for s in result.board.stages}
     assert {statuses[s] for s in ("scoping", "data", "features", "training")} == {StageStatus.IN_PROGRESS}
-    assert statuses["feasibility"] == StageStatus.PASSED and result.feasibility == "go" and len(steps) == 11
+    assert statuses["feasibility"] == StageStatus.PASSED and result.feasibility == "go" and len(steps) == 12
     assert Path(result.feasibility_report).read_text().startswith("<!DOCTYPE html>")
     assert result.feature_set == "gss-income@1" and Path(result.data_dictionary).exists()
     assert result.training_sets == {"train": "gss-train-joined@1", "validation": "gss-validation-joined@1",
@@ -82,6 +82,14 @@ def test_quickstart_walks_the_stages_that_exist(tmp_path, monkeypatch) -> None: 
         "dana.whitfield@example.org", "sam.okafor@example.org"}
     (decision,) = workspace.store.governance.list_decisions("gss-income")
     assert decision.subject == model.ref and decision.decided_by == "sam.okafor@example.org"
+    # deployed, 1,500 requests of the test period served and logged, a monitor run: the period's drift alerts
+    assert result.monitoring[0].startswith("gss-income-model@1 live")
+    (run,) = workspace.store.monitoring.runs(monitor="income")
+    assert run.rows == 1500 and run.signals["labelled_rows"] == 1200 and run.signals["drift_share"] > 0.25
+    (alert,) = workspace.store.monitoring.alerts()
+    assert alert.signal == "drift_share" and alert.severity == "sev2" and alert.incident_id == 1
+    assert any(line.startswith("incident INC-1 opened") for line in result.monitoring)
+    assert any("retraining trigger: drift_share" in line for line in result.monitoring)
     assert workspace.store.audit.verify().ok
     with pytest.raises(InvalidInput, match="already exists"):
         run_quickstart(tmp_path / "qs")

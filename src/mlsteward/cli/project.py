@@ -147,5 +147,7 @@ def quickstart(directory: Path = typer.Argument(Path("steward-quickstart"), help
     console.print("\n".join(f"{label:<12} {value}" for label, value in lines), highlight=False)
     for line in result.promotion:
         console.print(f"  [dim]promotion:[/] {line}", highlight=False)
+    for line in result.monitoring:
+        console.print(f"  [dim]monitoring:[/] {line}", highlight=False)
     console.print(f"[dim]Not in the quickstart yet: {', '.join(result.not_yet)}.[/]")
-    console.print(f"Next: cd {directory} && steward status && steward data show {result.dataset}")
+    console.print(f"Next: cd {directory} && steward status && steward monitor runs && steward deliverables")

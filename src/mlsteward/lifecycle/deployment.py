@@ -10,9 +10,11 @@ so a change needs no restart; the rollback target is always the version live bef
 from __future__ import annotations
 
 from mlsteward.errors import InvalidInput
+from mlsteward.lifecycle.board import note_stage
 from mlsteward.lifecycle.signoffs import require_promoter
 from mlsteward.serving.rollout import Endpoint, Mode, deploy, roll_back
 from mlsteward.spec import Spec
+from mlsteward.stages import Stage, StageStatus
 from mlsteward.store.deployments import EndpointRecord
 from mlsteward.workspace import Workspace
 
@@ -38,9 +40,11 @@ def deploy_model(workspace: Workspace, spec: Spec, model: str, version: str, mod
     current, revision = endpoint_of(workspace, model)
     after = deploy(current, model, target.version, mode, share)
     what = {"live": "live", "canary": f"canary at {share:.0%} of traffic", "shadow": "shadow"}[mode]
-    return store.deployments.change(spec.project, after.model_dump(mode="json"), action=mode, version=target.version,
-                                    expected_revision=revision, reason=reason,
-                                    summary=f"{target.ref} deployed as {what}")
+    record = store.deployments.change(spec.project, after.model_dump(mode="json"), action=mode,
+                                      version=target.version, expected_revision=revision, reason=reason,
+                                      summary=f"{target.ref} deployed as {what}")
+    note_stage(store, spec.project, Stage.DEPLOYMENT, StageStatus.IN_PROGRESS, f"{target.ref} deployed as {what}")
+    return record
 
 
 def rollback_deployment(workspace: Workspace, spec: Spec, model: str, reason: str = "") -> EndpointRecord:

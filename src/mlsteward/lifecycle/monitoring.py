@@ -19,11 +19,13 @@ from pydantic import BaseModel
 from mlsteward.errors import StewardError
 from mlsteward.lifecycle import monitor_checks
 from mlsteward.lifecycle.alerting import deliver, fire
+from mlsteward.lifecycle.board import note_stage
 from mlsteward.lifecycle.deployment import endpoint_of, rollback_deployment
 from mlsteward.lifecycle.monitor_inputs import logged_window, reference_of
 from mlsteward.monitor import DatasetDrift
 from mlsteward.spec import Spec
 from mlsteward.spec_monitoring import Monitor, duration_ms
+from mlsteward.stages import Stage, StageStatus
 from mlsteward.store.models import ModelVersion
 from mlsteward.store.monitoring import AlertRecord, MonitorRunRecord, NewMonitorRun
 from mlsteward.workspace import Workspace
@@ -92,6 +94,8 @@ def run_monitor(workspace: Workspace, spec: Spec, name: str | None = None, *, en
                       result=result.model_dump(mode="json")),
         fired, cooldown_ms=duration_ms(alerting.cooldown))
     problems = deliver(spec_dir or Path.cwd(), alerts, webhook=alerting.webhook, log_path=alerting.log)
+    note_stage(store, spec.project, Stage.MONITORING, StageStatus.IN_PROGRESS,
+               f"{monitor.name}: run {run.id[:8]} over {len(frame)} rows, {len(alerts)} alert(s)")
     retrain_due = [rule.describe(result.signals.get(rule.signal)) for rule in spec.monitoring.retraining.triggers
                    if rule.fires(result.signals.get(rule.signal))]
     rolled_back = _auto_rollback(workspace, spec, monitor, version, endpoint is not None and endpoint.previous)

@@ -1,4 +1,4 @@
-"""The quickstart: a real project on the bundled GSS data, through the stages that exist so far."""
+"""The quickstart: a real project on the bundled GSS data, from the charter to monitoring."""
 
 from __future__ import annotations
 
@@ -20,6 +20,7 @@ from mlsteward.lifecycle.feature_store import materialize_views, training_set
 from mlsteward.lifecycle.features import fit_features, validate_against
 from mlsteward.lifecycle.governance import record_decision
 from mlsteward.lifecycle.promotion import promote, promotion_gate, waive_check
+from mlsteward.lifecycle.quickstart_monitoring import deploy_and_monitor
 from mlsteward.lifecycle.registry import register_model
 from mlsteward.lifecycle.signoffs import acting_as, sign_off
 from mlsteward.lifecycle.splits import split_and_register
@@ -54,6 +55,7 @@ class QuickstartResult(BaseModel):
     model_card: str
     model: str
     promotion: list[str]
+    monitoring: list[str]
     board: LifecycleBoard
     not_yet: list[str]
 
@@ -103,6 +105,8 @@ def run_quickstart(directory: Path, step: Step = lambda _: None) -> QuickstartRe
     evaluation = evaluate_model(workspace, spec, "best", joined["test"])
     step("6 registry: the best model registered (skops, ONNX where it converts), then the promotion gate")
     promotion = _govern(workspace, spec, evaluation)
+    step("7 deployment: the promoted model live; 8 monitoring: the 2016-2018 respondents as traffic, a monitor run")
+    monitoring = deploy_and_monitor(workspace, spec, promotion.model, joined["test"], directory)
     return QuickstartResult(
         project_dir=str(directory), spec=str(spec_path), dataset=version.ref, splits=split.parts,
         data_report=assessment.report_path, feasibility=feasibility.result.decision,
@@ -110,9 +114,9 @@ def run_quickstart(directory: Path, step: Step = lambda _: None) -> QuickstartRe
         test_validation="passed" if validation.passed else f"{len(validation.issues)} issue(s)",
         data_dictionary=features.dictionary_paths[-1], training_run=training.parent_run, best_candidate=_best_line(training),
         evaluation=_evaluation_line(evaluation), performance_report=evaluation.report_path,
-        model_card=evaluation.card_path, model=promotion.model, promotion=promotion.lines,
+        model_card=evaluation.card_path, model=promotion.model, promotion=promotion.lines, monitoring=monitoring,
         board=lifecycle_board(store, spec),
-        not_yet=["serving with replayed traffic (`steward serve`, `steward deploy`)", "monitoring and retraining"])
+        not_yet=["retraining on a newer survey wave (`steward retrain`; the bundled data ends in 2018)"])
 
 
 class Promotion(BaseModel):

@@ -1,0 +1,81 @@
+"""The quickstart's last stages: the promoted model deployed live, the newest survey waves' respondents sent to
+the prediction service as requests (in process, through the real service: schema check, batching, prediction
+and feedback logs), most of their labels sent back, and a monitor run over that traffic."""
+
+from __future__ import annotations
+
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+
+from starlette.testclient import TestClient
+
+from mlsteward.lifecycle.datasets import load_dataset
+from mlsteward.lifecycle.deployment import deploy_model
+from mlsteward.lifecycle.monitoring import MonitorOutcome, run_monitor
+from mlsteward.lifecycle.signoffs import acting_as
+from mlsteward.serving.app import create_app
+from mlsteward.serving.prediction_log import FeedbackLog, PredictionLog
+from mlsteward.spec import Spec
+from mlsteward.workspace import Workspace
+
+REQUESTS = 1_500
+LATEST_WAVES = 2  # the traffic: respondents of the two newest survey waves
+CLIENTS = 16  # concurrent callers: the service batches their rows into one predict call
+LABELLED_SHARE = 0.8  # the share of requests whose label has come back
+
+
+def deploy_and_monitor(workspace: Workspace, spec: Spec, model: str, traffic: str, root: Path) -> list[str]:
+    """Deploy ``model`` live, replay rows of dataset version ``traffic`` as requests, run the monitor."""
+    engineer = next(s for s in spec.charter.stakeholders if s.role == "ml_engineer")
+    with acting_as(workspace.store, engineer.email or engineer.name):
+        endpoint = deploy_model(workspace, spec, model.split("@")[0], model.split("@")[1],
+                                reason="the quickstart's first deployment")
+    version = workspace.store.models.resolve(model)
+    columns = [c["name"] for c in version.input_schema["columns"]]
+    frame = load_dataset(workspace, traffic)
+    time_column = spec.data.time_column
+    if time_column:
+        frame = frame[frame[time_column] >= sorted(frame[time_column].unique())[-LATEST_WAVES]]
+    frame = frame.sample(frac=1.0, random_state=0).head(REQUESTS)
+    target = spec.data.target
+    rows = frame[columns].astype(object).where(frame[columns].notna(), None).to_dict("records")
+    app = create_app(workspace, require_token=False, sink=PredictionLog(workspace, max_seconds=1.0),
+                     feedback_sink=FeedbackLog(workspace, max_seconds=1.0))
+    with TestClient(app) as client:
+        def ask(row: dict) -> str:
+            answer = client.post(f"/v1/models/{version.name}/predict", json={"records": [row]})
+            answer.raise_for_status()
+            return answer.json()["request_id"]
+
+        with ThreadPoolExecutor(CLIENTS) as callers:
+            request_ids = list(callers.map(ask, rows))
+        labelled = int(len(rows) * LABELLED_SHARE)
+        feedback = [{"request_id": r, "label": int(y)}
+                    for r, y in zip(request_ids[:labelled], frame[target].tolist()[:labelled], strict=True)]
+        client.post("/v1/feedback", json=feedback).raise_for_status()
+    outcome = run_monitor(workspace, spec, spec_dir=root)
+    return [f"{version.ref} live on its endpoint (rollback target: {endpoint.state.get('previous') or 'none yet'})",
+            f"{len(rows):,} requests from the newest waves of {traffic} ({CLIENTS} concurrent callers) answered and logged; "
+            f"{len(feedback):,} labels sent back",
+            *_summary(outcome)]
+
+
+def _summary(outcome: MonitorOutcome) -> list[str]:
+    result, s = outcome.result, outcome.result.signals
+    drifted = [c.column for c in result.drift.columns if c.drifted] if result.drift else []
+    lines = [f"monitor run {outcome.run.id[:8]}: {len(drifted)} of {result.drift.tested_count if result.drift else 0}"
+             f" inputs drifted ({', '.join(drifted) or 'none'}); roc_auc {_n(s.get('roc_auc'))} on "
+             f"{int(s.get('labelled_rows') or 0):,} labelled rows, estimated accuracy {_n(s.get('estimated_accuracy'))}"
+             f" on all; p95 latency {_n(s.get('p95_latency_ms'))} ms; cost per prediction "
+             f"{_n(s.get('cost_per_prediction_usd'))} USD"]
+    lines += [f"{a.severity} alert: {a.message}" for a in outcome.alerts]
+    lines += [f"incident {i} opened (`steward incident show {i}`)" for i in outcome.incidents]
+    lines += [f"retraining trigger: {t}" for t in outcome.retrain_due]
+    return lines
+
+
+def _n(value: float | None) -> str:
+    return "-" if value is None else f"{value:.3g}"
+
+
+__all__ = ["deploy_and_monitor"]
