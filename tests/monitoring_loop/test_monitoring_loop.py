@@ -142,7 +142,8 @@ def test_drift_alerts_an_incident_and_the_retraining_trigger(loop: dict) -> None
     _serve(workspace, traffic[COLUMNS], traffic["high_income"].to_numpy())
     outcome = run_monitor(workspace, spec, spec_dir=loop["root"])
     result, signals = outcome.result, outcome.result.signals
-    assert result.rows == 1200 and signals["labelled_rows"] == 960
+    assert result.rows == 1200 and signals["labelled_rows"] == 960 and signals["labels_since_training"] == 960
+    assert signals["days_since_training"] < 1 and signals["reference_age_days"] < 1
     drifted = {c.column for c in result.drift.columns if c.drifted}
     assert {"educcat", "occrecode"} <= drifted and signals["drift_share"] > 0.3
     assert signals["p95_latency_ms"] > 0 and signals["cost_per_prediction_usd"] > 0.0001
@@ -240,8 +241,11 @@ def test_the_commands_and_the_dashboard_api_show_it_all(loop: dict, monkeypatch:
     alerts = json.loads(steward("monitor", "alerts", "--status", "all", "--json"))
     assert {a["signal"] for a in alerts} >= {"drift_share", "roc_auc"} and alerts[0]["count"] >= 1
     steward("monitor", "alerts")
+    watched = steward("monitor", "watch", "--every", "1s", "--max-runs", "2")
+    assert watched.count("wages run ") == 2 and "seen" in watched
     outcome = json.loads(steward("monitor", "run", "--json", code=1))  # the drift alert still fires: exit 1
     assert outcome["result"]["rows"] == 1800 and outcome["alerts"]
+    assert len(json.loads(steward("monitor", "runs", "--json"))) == 7
     assert "INC-1" in steward("incident", "list")
     shown = steward("incident", "show", "1")
     assert "trigger: drift_share" in shown and "roles: product_owner Dana" in shown and "timeline:" in shown

@@ -25,11 +25,14 @@ from mlsteward.lifecycle.monitor_inputs import (
     window_readers,
 )
 from mlsteward.lifecycle.registry import load_model_version
-from mlsteward.monitor import dataset_drift
-from mlsteward.monitor.importance_drift import importance_drift
-from mlsteward.monitor.operations import Budgets, operations_summary
-from mlsteward.monitor.operations import CostModel as CoreCostModel
-from mlsteward.monitor.performance import performance_over_time
+from mlsteward.monitor import (
+    Budgets,
+    dataset_drift,
+    drift_over_partitions,
+    importance_drift,
+    operations_summary,
+    performance_over_time,
+)
 from mlsteward.spec import Spec
 from mlsteward.spec_monitoring import Monitor, duration_ms
 from mlsteward.store.models import ModelVersion
@@ -81,8 +84,6 @@ def _drift(workspace: Workspace, spec: Spec, monitor: Monitor, reference: str, f
     options = {"tests": s.tests, "thresholds": s.thresholds, "correction": s.correction,
                "effect_floor": s.effect_floor, "drift_share": s.drift_share}
     if engine == "ray":
-        from mlsteward.monitor.partitioned import drift_over_partitions
-
         readers = window_readers(workspace, monitor.model, result.window_start_ms, result.window_end_ms)
         drift = drift_over_partitions(load_dataset(workspace, reference), readers, engine="ray", columns=columns,
                                       rename={INPUT_PREFIX + c: c for c in columns}, **options)
@@ -160,7 +161,7 @@ def _operations(spec: Spec, frame: pd.DataFrame, failed: int, result: MonitorRes
     budgets = Budgets(p95_latency_ms=constraints.p95_latency_ms,
                       cost_per_prediction_usd=constraints.cost_per_prediction_usd)
     summary = operations_summary(frame["time_ms"].to_numpy(), frame["latency_ms"].to_numpy(), errors=failed,
-                                 cost_model=CoreCostModel(**cost.model_dump()), budgets=budgets,
+                                 cost_model=cost, budgets=budgets,
                                  period_ms=(result.window_start_ms, result.window_end_ms))
     result.operations = summary.model_dump(mode="json")
     latency = summary.latency_ms

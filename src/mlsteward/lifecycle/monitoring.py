@@ -105,9 +105,15 @@ def run_monitor(workspace: Workspace, spec: Spec, name: str | None = None, *, en
 
 
 def _lifecycle_signals(workspace: Workspace, version: ModelVersion, reference: str, end: int) -> dict[str, float]:
-    dataset = workspace.store.datasets.get(reference)
+    """Age of the model and of its reference, and the volume of new labelled data: the labels sent back
+    (feedback rows) since the live version was registered."""
+    store = workspace.store
+    dataset = store.datasets.get(reference)
+    feedback = store.predictions.segments("feedback", since_ms=version.created_at_ms)
+    new_labels = sum(s.rows for s in feedback if s.model in (version.name, None))
     return {"live_version": float(version.version), "days_since_training": (end - version.created_at_ms) / DAY_MS,
-            "reference_age_days": (end - dataset.created_at_ms) / DAY_MS}
+            "reference_age_days": (end - dataset.created_at_ms) / DAY_MS,
+            "labels_since_training": float(new_labels)}
 
 
 def _auto_rollback(workspace: Workspace, spec: Spec, monitor: Monitor, version: ModelVersion,
