@@ -95,3 +95,24 @@ def test_the_postmortem_draft_holds_the_recorded_facts() -> None:
     for text in ("roc_auc = 0.7 (min 0.8)", "m@1", "ml_engineer: Lee", "1970-01-01 00:01 UTC lee: rolled back",
                  "## Root cause", "- [ ] the log"):
         assert text in draft
+
+
+def test_the_rollback_rule_needs_a_sustained_regression_on_the_live_version() -> None:
+    from types import SimpleNamespace
+
+    from mlsteward.lifecycle.monitoring import sustained_regression
+    from mlsteward.spec_monitoring import RollbackRule
+
+    version = SimpleNamespace(version=2, ref="m@2", metrics={"roc_auc": 0.80, "log_loss": 0.40})
+    auc = RollbackRule(signal="roc_auc", max_regression=0.1, sustained_runs=2)  # below 0.72
+    runs = [{"roc_auc": 0.70, "live_version": 2}, {"roc_auc": 0.71, "live_version": 2}]
+    assert "roc_auc 0.7 is more than 10% below m@2's evaluation (0.8) for 2" in sustained_regression(auc, version, runs)
+    assert sustained_regression(auc, version, runs[:1]) is None  # not sustained yet
+    assert sustained_regression(auc, version, [runs[0], {"roc_auc": 0.73, "live_version": 2}]) is None
+    assert sustained_regression(auc, version, [runs[0], {"roc_auc": 0.70, "live_version": 1}]) is None
+    assert sustained_regression(auc, version, [runs[0], {"roc_auc": None, "live_version": 2}]) is None
+    loss = RollbackRule(signal="log_loss", max_regression=0.25, sustained_runs=1)  # above 0.5: worse
+    assert "above" in sustained_regression(loss, version, [{"log_loss": 0.51, "live_version": 2}])
+    assert sustained_regression(loss, version, [{"log_loss": 0.30, "live_version": 2}]) is None
+    unknown = RollbackRule(signal="f1", sustained_runs=1)
+    assert sustained_regression(unknown, version, [{"f1": 0.1, "live_version": 2}]) is None

@@ -205,6 +205,10 @@ def test_a_sustained_regression_rolls_back_automatically(loop: dict) -> None:
     assert workspace.store.audit.verify().ok
 
 
+def workspace_feature_sets(loop: dict) -> list:
+    return loop["workspace"].store.feature_sets.list()
+
+
 def _split(workspace: Workspace, frame, name: str) -> dict:  # noqa: ANN001
     source, _ = add_dataset(workspace, frame.reset_index(drop=True), name=name)
     return split_and_register(workspace, source.ref, SplitConfig(strategy="stratified", seed=0),
@@ -262,9 +266,13 @@ def test_the_commands_and_the_dashboard_api_show_it_all(loop: dict, monkeypatch:
         assert deliverables[key]["status"] == "present", deliverables[key]
     gate = next(g for g in json.loads(steward("status", "--json"))["gates"] if g["stage"] == "monitoring")
     assert gate["decision"] == "pass", gate
-    refused = runner.invoke(app, ["retrain", "wages", "--train", "x@1", "--validation", "y@1", "--test", "z@1",
-                                  "--monitor", "nope"])
+    refused = runner.invoke(app, ["retrain", "wages", "--train", "x@1", "--validation", "y@1", "--test", "z@1"])
+    assert refused.exit_code == 2 and "x" in refused.output
+    feature_sets = len(workspace_feature_sets(loop))
+    refused = runner.invoke(app, ["retrain", "wages", "--train", "gss-late-train@1", "--validation",
+                                  "gss-late-validation@1", "--test", "gss-late-test@1", "--monitor", "nope"])
     assert refused.exit_code == 2 and "no monitor 'nope'" in refused.output
+    assert len(workspace_feature_sets(loop)) == feature_sets  # refused before anything was written
 
     workspace = loop["workspace"]
     token, _ = workspace.store.tokens.create("dana@example.com")

@@ -24,7 +24,7 @@ from mlsteward.lifecycle.deployment import endpoint_of, rollback_deployment
 from mlsteward.lifecycle.monitor_inputs import logged_window, reference_of
 from mlsteward.monitor import DatasetDrift
 from mlsteward.spec import Spec
-from mlsteward.spec_monitoring import Monitor, duration_ms
+from mlsteward.spec_monitoring import Monitor, RollbackRule, duration_ms
 from mlsteward.stages import Stage, StageStatus
 from mlsteward.store.models import ModelVersion
 from mlsteward.store.monitoring import AlertRecord, MonitorRunRecord, NewMonitorRun
@@ -118,23 +118,14 @@ def _lifecycle_signals(workspace: Workspace, version: ModelVersion, reference: s
 
 def _auto_rollback(workspace: Workspace, spec: Spec, monitor: Monitor, version: ModelVersion,
                    can_roll_back: object) -> str | None:
-    """Roll back when the rule's signal has been ``max_regression`` below the live version's evaluation for
-    ``sustained_runs`` runs in a row; returns what was done."""
+    """Apply the automatic rollback rule (``sustained_regression``); returns what was done."""
     rule = spec.monitoring.retraining.rollback
     if rule is None or not can_roll_back:
         return None
-    baseline = version.metrics.get(rule.signal)
-    if baseline is None or baseline == 0:
-        return None
     runs = workspace.store.monitoring.runs(monitor=monitor.name, limit=rule.sustained_runs, with_result=False)
-    floor = baseline * (1 - rule.max_regression)
-    observed = [r.signals.get(rule.signal) for r in runs]
-    if len(runs) < rule.sustained_runs or any(
-            v is None or v >= floor or r.signals.get("live_version") != version.version
-            for v, r in zip(observed, runs, strict=True)):
+    reason = sustained_regression(rule, version, [r.signals for r in runs])
+    if reason is None:
         return None
-    reason = (f"automatic rollback: {rule.signal} {observed[0]:.4g} is more than {rule.max_regression:.0%} below "
-              f"{version.ref}'s evaluation ({baseline:.4g}) for {rule.sustained_runs} monitor runs in a row")
     try:
         record = rollback_deployment(workspace, spec, monitor.model, reason)
     except StewardError as exc:
@@ -144,4 +135,24 @@ def _auto_rollback(workspace: Workspace, spec: Spec, monitor: Monitor, version: 
     return reason
 
 
-__all__ = ["MonitorOutcome", "MonitorResult", "run_monitor"]
+def sustained_regression(rule: RollbackRule, version: ModelVersion, recent: list[dict]) -> str | None:
+    """Why to roll back, or None: the rule's signal was ``max_regression`` worse than ``version``'s evaluation
+    (below it; above it for an ``_error`` / ``_loss`` metric) in each of the last ``sustained_runs`` runs'
+    signals (``recent``, newest first), all of them runs of this version."""
+    baseline = version.metrics.get(rule.signal)
+    if not baseline or len(recent) < rule.sustained_runs:
+        return None
+    lower_is_better = rule.signal.endswith(("_error", "_loss"))
+    limit = baseline * (1 + rule.max_regression if lower_is_better else 1 - rule.max_regression)
+    window = recent[:rule.sustained_runs]
+    observed = [signals.get(rule.signal) for signals in window]
+    if not all(value is not None and (value > limit if lower_is_better else value < limit)
+               and signals.get("live_version") == version.version for value, signals in zip(observed, window,
+                                                                                          strict=True)):
+        return None
+    side = "above" if lower_is_better else "below"
+    return (f"automatic rollback: {rule.signal} {observed[0]:.4g} is more than {rule.max_regression:.0%} {side} "
+            f"{version.ref}'s evaluation ({baseline:.4g}) for {rule.sustained_runs} monitor runs in a row")
+
+
+__all__ = ["MonitorOutcome", "MonitorResult", "run_monitor", "sustained_regression"]

@@ -57,15 +57,18 @@ def retrain(workspace: Workspace, spec: Spec, model: str, *, train: str, validat
             monitor: str | None = None, force: bool = False, shadow: bool = False,
             promote_if_passed: bool = False) -> RetrainOutcome:
     """Retrain ``model`` on new data versions and take the challenger as far as the gates allow (module doc)."""
+    store = workspace.store
+    registered = store.models.model(model)  # NotFound names the fix
+    for ref in (train, validation, test):
+        store.datasets.get(ref)  # before anything is written: an unknown version is refused here
     watch = spec.monitoring.monitor(monitor) if spec.monitoring.monitors else None
     triggers = fired_triggers(workspace, spec, watch.name if watch else None)
     if not triggers and not force:
         raise InvalidInput("no retraining trigger fired in the monitor's latest run (`steward monitor run`, rules "
                            "under monitoring.retraining.triggers): pass --force to retrain anyway")
     triggers = triggers or ["forced (no trigger fired)"]
-    store = workspace.store
     endpoint, _ = endpoint_of(workspace, model)
-    live = endpoint.live if endpoint else store.models.model(model).production_version
+    live = endpoint.live if endpoint else registered.production_version
     champion = store.models.get(model, str(live)) if live is not None else None
     features = fit_features(workspace, spec, train)
     training = train_models(workspace, spec, train=train, validation=validation, feature_set=features.feature_set)
