@@ -90,6 +90,8 @@ def test_quickstart_walks_the_stages_that_exist(tmp_path, monkeypatch) -> None: 
     assert alert.signal == "drift_share" and alert.severity == "sev2" and alert.incident_id == 1
     assert any(line.startswith("incident INC-1 opened") for line in result.monitoring)
     assert any("retraining trigger: drift_share" in line for line in result.monitoring)
+    assert 0 <= run.signals["demographic_parity_difference.gender"] <= 1  # gender came with the feedback
+    assert any(line.startswith("demographic parity difference") for line in result.monitoring)
     assert workspace.store.audit.verify().ok
     with pytest.raises(InvalidInput, match="already exists"):
         run_quickstart(tmp_path / "qs")

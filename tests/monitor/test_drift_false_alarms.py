@@ -7,11 +7,16 @@ default test at the 5% level stays within 3.5%-6.5% (the binomial standard error
 drawn with replacement (reference and current from the same rows), plus a continuous normal.
 
 GSS's numeric columns are integers with many ties (``childs`` has 9 values). ``scipy.stats.ks_2samp``
-computes its p-value for continuous data, and with ties it is conservative: it calls drift *less*
-often than 5% (measured over 4,000 draws: childs 1.1%, year 2.2%, prestg10 2.6%, age 2.9%, occ10
-3.9%). That is no false alarm, but it is below the band, so the band is asserted on those columns made
-continuous (uniform noise of one unit added: the same shape, no ties) and only the upper bound on the
-tied columns themselves.
+computes its p-value for continuous data, and with ties it is conservative: over 20,000 draws it called
+drift in 1.1% (childs), 2.8% (year, prestg10), 3.0% (age) and 4.2% (occ10) of them. On tied data ``ks``
+therefore uses the exact permutation p-value given the pooled values (``ks_ties_p_value``, checked in
+tests/monitor/test_ks_ties.py). An exact test calls drift in at most 5% of draws; with ties D takes few
+values and the level it can attain is somewhat lower: over 20,000 draws 4.3% (age) to 4.7% (childs,
+prestg10, occ10). On those raw columns the band is asserted over 4,000 draws (the 1,000 below and 3,000
+more, standard error 0.35 points): 1,000 draws of a test whose rate is 4.3-4.7% leave the band by
+chance now and then, as the 1,000 here do for prestg10 (7.3%, when the exact conditional rates of these
+very draws average 4.8%) and age (3.4%; 4.5%). The columns made continuous (uniform noise of one unit
+added: the same shape, no ties) take scipy's path and are held to the band over the 1,000 draws.
 """
 
 from __future__ import annotations
@@ -24,18 +29,18 @@ from mlsteward.datasets import gss_label_events
 from mlsteward.monitor import DRIFT_TESTS, dataset_drift, default_drift_test
 
 REPETITIONS, ROWS, LEVEL = 1_000, 1_000, 0.05
+TIED_REPETITIONS = 4_000
 BAND = (0.035, 0.065)
 
-# scipy falls back from the exact to the asymptotic p-value on some tied draws, and says so
-pytestmark = pytest.mark.filterwarnings("ignore:ks_2samp. Exact calculation unsuccessful:RuntimeWarning")
 NUMERIC = ["age", "prestg10", "occ10", "childs", "year"]
 CATEGORICAL = ["occrecode", "wrkstat", "gender", "educcat", "maritalcat"]
 
 
 @pytest.fixture(scope="module")
 def rates() -> dict[str, dict[str, float]]:
-    """Per population: the share of draws with p < 5% and the share the default decision (with the
-    effect-size floor) calls drift; and the last draw's frames, for the cross-check below."""
+    """Per population: the share of draws with p < 5% (and the p-values) and the share the default
+    decision (with the effect-size floor) calls drift; and the last draw's frames, for the cross-check
+    below."""
     gss = gss_label_events()
     g = np.random.default_rng(20261123)
     populations: dict[str, tuple[str, np.ndarray]] = {"normal": ("numeric", np.empty(0))}
@@ -64,7 +69,7 @@ def rates() -> dict[str, dict[str, float]]:
             drifted[i] = p_value < test.default_threshold and effect >= test.default_effect_floor
         out[name] = {"test": test.name, "p_rate": float(np.mean(p_values < LEVEL)),
                      "drift_rate": float(np.mean(drifted)), "p_last": float(p_values[-1]),
-                     "drifted_last": bool(drifted[-1])}
+                     "drifted_last": bool(drifted[-1]), "p_values": p_values}
         draws[name] = samples[-1]
     out["_last"] = draws  # type: ignore[assignment]
     return out
@@ -82,10 +87,29 @@ def test_false_alarm_rate_is_within_the_band(rates: dict, population: str) -> No
     assert BAND[0] <= rate <= BAND[1], (population, rate)
 
 
+@pytest.fixture(scope="module")
+def tied_rates(rates: dict) -> dict[str, tuple[float, float]]:
+    """Per raw (tied) GSS numeric column: the share of p < 5% over the 1,000 draws of ``rates``, and
+    over those and ``TIED_REPETITIONS - REPETITIONS`` more."""
+    gss = gss_label_events()
+    g = np.random.default_rng(20261124)
+    test = DRIFT_TESTS["ks"]
+    out: dict[str, tuple[float, float]] = {}
+    for col in NUMERIC:
+        values = gss[col].dropna().to_numpy(dtype=np.float64)
+        more = np.empty(TIED_REPETITIONS - REPETITIONS)
+        for i in range(len(more)):
+            sample = values[g.integers(0, len(values), size=2 * ROWS)]
+            more[i] = test.compute(sample[:ROWS], sample[ROWS:])[1]
+        first = rates[col]["p_values"]
+        out[col] = (float(np.mean(first < LEVEL)), float(np.mean(np.concatenate([first, more]) < LEVEL)))
+    return out
+
+
 @pytest.mark.parametrize("population", NUMERIC)
-def test_ks_on_tied_real_columns_raises_no_more_false_alarms(rates: dict, population: str) -> None:
-    rate = rates[population]["p_rate"]
-    assert rate <= BAND[1], (population, rate)
+def test_ks_on_tied_real_columns_is_within_the_band(tied_rates: dict, population: str) -> None:
+    first, all_draws = tied_rates[population]
+    assert BAND[0] <= all_draws <= BAND[1], (population, first, all_draws)
 
 
 def test_the_effect_size_floor_never_raises_the_rate(rates: dict) -> None:
@@ -93,7 +117,9 @@ def test_the_effect_size_floor_never_raises_the_rate(rates: dict) -> None:
         if name == "_last":
             continue
         assert rate["drift_rate"] <= rate["p_rate"], name
-        if rate["test"] == "ks":  # at 1,000 vs 1,000 a significant D exceeds 0.061 > floor 0.05
+        if rate["test"] == "ks" and name not in NUMERIC:
+            # without ties a significant D at 1,000 vs 1,000 exceeds 0.061 > floor 0.05 (with ties
+            # the exact p-value can be significant below it: childs at D = 0.049 in some draws)
             assert rate["drift_rate"] == rate["p_rate"], name
     # Cramér's V >= 0.1 needs chi2 >= 20 on 2,000 values: above the 5% critical value of any of these
     assert rates["gender"]["drift_rate"] == 0.0

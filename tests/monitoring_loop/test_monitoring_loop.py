@@ -15,6 +15,7 @@ from pathlib import Path
 
 import httpx
 import pytest
+from fairlearn.metrics import demographic_parity_difference
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "serving"))
 from test_serving_app import LiveServer
@@ -26,6 +27,7 @@ from mlsteward.lifecycle.deployment import deploy_model, endpoint_of
 from mlsteward.lifecycle.evaluation import evaluate_model
 from mlsteward.lifecycle.features import fit_features
 from mlsteward.lifecycle.monitoring import run_monitor
+from mlsteward.lifecycle.prediction_logs import read_predictions
 from mlsteward.lifecycle.promotion import promote
 from mlsteward.lifecycle.registry import register_model
 from mlsteward.lifecycle.retraining import retrain
@@ -122,8 +124,9 @@ def _trained(workspace: Workspace, spec: Spec, frame, name: str) -> dict:  # noq
     return parts
 
 
-def _serve(workspace: Workspace, rows, labels) -> None:  # noqa: ANN001
-    """Send each row as a request to a real server with real prediction and feedback logs; label most."""
+def _serve(workspace: Workspace, rows, labels, genders=None) -> None:  # noqa: ANN001
+    """Send each row as a request to a real server with real prediction and feedback logs; label most (with the
+    respondent's gender, which the model does not read, for the fairness audit)."""
     app = create_app(workspace, require_token=False, sink=PredictionLog(workspace, max_seconds=0.5),
                      feedback_sink=FeedbackLog(workspace, max_seconds=0.5))
     with LiveServer(app) as url, httpx.Client(base_url=url, timeout=30) as client:
@@ -132,14 +135,15 @@ def _serve(workspace: Workspace, rows, labels) -> None:  # noqa: ANN001
             answer = client.post("/v1/models/wages/predict", json={"records": [row]})
             assert answer.status_code == 200, answer.text
             if i % 5:  # four in five labels have arrived
-                feedback.append({"request_id": answer.json()["request_id"], "label": int(labels[i])})
+                feedback.append({"request_id": answer.json()["request_id"], "label": int(labels[i]),
+                                 **({"gender": genders[i]} if genders is not None else {})})
         assert client.post("/v1/feedback", json=feedback).status_code == 202
 
 
 def test_drift_alerts_an_incident_and_the_retraining_trigger(loop: dict) -> None:
     workspace, spec, late = loop["workspace"], loop["spec"], loop["late"]
     traffic = late.iloc[:1200]
-    _serve(workspace, traffic[COLUMNS], traffic["high_income"].to_numpy())
+    _serve(workspace, traffic[COLUMNS], traffic["high_income"].to_numpy(), traffic["gender"].to_numpy())
     outcome = run_monitor(workspace, spec, spec_dir=loop["root"])
     result, signals = outcome.result, outcome.result.signals
     assert result.rows == 1200 and signals["labelled_rows"] == 960 and signals["labels_since_training"] == 960
@@ -150,6 +154,10 @@ def test_drift_alerts_an_incident_and_the_retraining_trigger(loop: dict) -> None
     assert 0.5 < signals["estimated_accuracy"] <= 1 and signals["roc_auc"] > 0.6
     assert -1 <= signals["importance_spearman"] <= 1 and result.importance["features"]
     assert {c["column"] for c in result.performance["overall"]["cohorts"]} == {"input.educcat"}
+    logged = read_predictions(workspace, "wages")
+    audited = logged[logged["feedback.gender"].notna()]  # gender came with the feedback
+    assert signals["demographic_parity_difference.gender"] == pytest.approx(demographic_parity_difference(
+        audited["label"].astype(int), audited["prediction"].astype(int), sensitive_features=audited["feedback.gender"]))
     (alert,) = outcome.alerts
     assert alert.signal == "drift_share" and alert.severity == "sev2" and alert.notify
     incident = workspace.store.incidents.get(alert.incident_id)

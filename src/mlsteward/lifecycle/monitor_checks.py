@@ -121,36 +121,57 @@ def _prediction_drift(workspace: Workspace, version: ModelVersion, reference: st
 
 def _performance(spec: Spec, monitor: Monitor, version: ModelVersion, frame: pd.DataFrame, inputs: pd.DataFrame,
                  result: MonitorResult) -> None:
+    """Performance over time. A sensitive attribute is read from the logged inputs, else from the feedback
+    (``{"request_id", "label", "gender": ...}``: an attribute the model does not read, sent with the
+    outcome); the latter is audited on the rows that carried it."""
     sensitive = monitor.sensitive if monitor.sensitive is not None else spec.data.sensitive_attributes
-    logged_sensitive = [c for c in sensitive if c in inputs.columns]
-    if len(logged_sensitive) < len(sensitive):
-        result.notes.append(f"fairness over time: {sorted(set(sensitive) - set(logged_sensitive))} not in the "
-                            "logged requests (the service logs what the callers send of the model's inputs)")
-    classes = (version.output_schema.get("prediction") or {}).get("classes")
-    table = pd.DataFrame({"time_ms": frame["time_ms"].to_numpy(), "prediction": frame[PREDICTION].to_numpy()})
-    if "probabilities" in frame.columns:
-        table["probabilities"] = frame["probabilities"].to_numpy()
-    table["label"] = frame["label"].to_numpy() if "label" in frame.columns else None
-    extra = list(dict.fromkeys([*monitor.cohorts, *logged_sensitive]))
-    for column in extra:
-        table[INPUT_PREFIX + column] = inputs[column].to_numpy()
-    performance = performance_over_time(
-        table, window_ms=duration_ms(monitor.bucket), classes=classes,
-        task="classification" if classes else "regression",
-        cohorts=[INPUT_PREFIX + c for c in monitor.cohorts if c in inputs.columns],
-        sensitive=[INPUT_PREFIX + c for c in logged_sensitive], reference=version.metrics,
-        min_labelled=monitor.min_labelled)
+    logged = [name for name in sensitive if name in inputs.columns]
+    sent = [name for name in sensitive if name not in logged and f"feedback.{name}" in frame.columns]
+    missing = [name for name in sensitive if name not in logged and name not in sent]
+    if missing:
+        result.notes.append(f"fairness over time: {missing} neither in the logged requests nor sent with the "
+                            "feedback (POST /v1/feedback takes them beside the label)")
+    table = _performance_table(frame, inputs, [*monitor.cohorts, *logged])
+    common = {"window_ms": duration_ms(monitor.bucket), "reference": version.metrics,
+              "min_labelled": monitor.min_labelled, **_task(version)}
+    performance = performance_over_time(table, cohorts=[INPUT_PREFIX + c for c in monitor.cohorts if c in inputs],
+                                        sensitive=[INPUT_PREFIX + c for c in logged], **common)
     result.performance = performance.model_dump(mode="json")
+    audits = list(performance.overall.fairness)
+    for name in sent:
+        carried = frame[f"feedback.{name}"].notna().to_numpy()
+        if not carried.any():
+            result.notes.append(f"fairness over time: no feedback in the window carried {name}")
+            continue
+        subset = table[carried].assign(**{f"feedback.{name}": frame.loc[carried, f"feedback.{name}"].to_numpy()})
+        audits += performance_over_time(subset, sensitive=[f"feedback.{name}"], **common).overall.fairness
+    result.performance["fairness_from_feedback"] = [a.model_dump(mode="json") for a in audits[len(logged):]]
     overall = performance.overall
     result.signals.update({"labelled_rows": float(overall.labelled_rows), "label_coverage": overall.label_coverage,
                            "calibration_drift": overall.calibration_drift})
     result.signals.update(overall.metrics)
     for name, estimate in overall.estimates.items():
         result.signals[f"estimated_{name}"] = estimate.value
-    for audit in overall.fairness:
-        attribute = audit.attribute.removeprefix(INPUT_PREFIX)
+    for audit in audits:
+        attribute = audit.attribute.removeprefix(INPUT_PREFIX).removeprefix("feedback.")
         result.signals[f"demographic_parity_difference.{attribute}"] = audit.demographic_parity_difference
         result.signals[f"equalized_odds_difference.{attribute}"] = audit.equalized_odds_difference
+
+
+def _performance_table(frame: pd.DataFrame, inputs: pd.DataFrame, columns: list[str]) -> pd.DataFrame:
+    """What ``performance_over_time`` reads: time, prediction, probabilities, label, and ``input.<c>``."""
+    table = pd.DataFrame({"time_ms": frame["time_ms"].to_numpy(), "prediction": frame[PREDICTION].to_numpy()})
+    if "probabilities" in frame.columns:
+        table["probabilities"] = frame["probabilities"].to_numpy()
+    table["label"] = frame["label"].to_numpy() if "label" in frame.columns else None
+    for column in dict.fromkeys(c for c in columns if c in inputs.columns):
+        table[INPUT_PREFIX + column] = inputs[column].to_numpy()
+    return table
+
+
+def _task(version: ModelVersion) -> dict:
+    classes = (version.output_schema.get("prediction") or {}).get("classes")
+    return {"classes": classes, "task": "classification" if classes else "regression"}
 
 
 def _operations(spec: Spec, frame: pd.DataFrame, failed: int, result: MonitorResult) -> None:

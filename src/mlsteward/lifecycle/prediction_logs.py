@@ -25,7 +25,9 @@ def read_segments(artifacts: Any, segments: list[SegmentRecord]) -> pd.DataFrame
 
 
 def read_feedback(workspace: Any, model: str | None = None, *, since_ms: int | None = None) -> pd.DataFrame:
-    """The latest label per request id (columns ``request_id``, ``label``, ``feedback_time_ms``).
+    """The latest label per request id (columns ``request_id``, ``label``, ``feedback_time_ms``, and
+    ``feedback.<key>`` for any other key the feedback carried, such as a sensitive attribute sent with the
+    outcome for fairness monitoring).
 
     With ``model``, feedback about that model and feedback that names no model.
     """
@@ -35,7 +37,9 @@ def read_feedback(workspace: Any, model: str | None = None, *, since_ms: int | N
     if frame.empty:
         return pd.DataFrame({"request_id": pd.Series(dtype=object), "label": pd.Series(dtype=object),
                              "feedback_time_ms": pd.Series(dtype="int64")})
-    frame = frame[["request_id", "label", "time_ms"]].rename(columns={"time_ms": "feedback_time_ms"})
+    extra = [c for c in frame.columns if c not in ("request_id", "label", "time_ms", "model", "version")]
+    frame = frame[["request_id", "label", "time_ms", *extra]].rename(
+        columns={"time_ms": "feedback_time_ms", **{c: f"feedback.{c}" for c in extra}})
     # latest by time; among equal times the later segment (and the later row in it) wins
     frame = frame.sort_values("feedback_time_ms", kind="stable")
     return frame.drop_duplicates("request_id", keep="last").reset_index(drop=True)
@@ -46,8 +50,9 @@ def read_predictions(workspace: Any, model: str, *, since_ms: int | None = None,
     """A model's logged predictions (at or after ``since_ms`` if given), oldest segment first.
 
     Columns: ``request_id``, ``time_ms``, ``model``, ``version``, ``latency_ms``, ``prediction``,
-    ``probabilities``, ``input.<column>`` …; with ``with_feedback``, also ``label`` and
-    ``feedback_time_ms`` — the latest feedback for the request, missing where none was sent.
+    ``probabilities``, ``input.<column>`` …; with ``with_feedback``, also ``label``,
+    ``feedback_time_ms`` and ``feedback.<key>`` — the latest feedback for the request, missing where none
+    was sent.
     """
     segments = workspace.store.predictions.segments("predictions", model=model, since_ms=since_ms)
     frame = read_segments(workspace.artifacts, segments)

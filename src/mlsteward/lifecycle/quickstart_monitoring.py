@@ -50,24 +50,35 @@ def deploy_and_monitor(workspace: Workspace, spec: Spec, model: str, traffic: st
         with ThreadPoolExecutor(CLIENTS) as callers:
             request_ids = list(callers.map(ask, rows))
         labelled = int(len(rows) * LABELLED_SHARE)
-        feedback = [{"request_id": r, "label": int(y)}
-                    for r, y in zip(request_ids[:labelled], frame[target].tolist()[:labelled], strict=True)]
+        audited = [a for a in spec.data.sensitive_attributes if a in frame.columns and a not in columns]
+        extras = frame[audited].astype(object).where(frame[audited].notna(), None).to_dict("records")
+        feedback = [{"request_id": r, "label": int(y), **extra}  # the attributes the model does not read
+                    for r, y, extra in zip(request_ids[:labelled], frame[target].tolist()[:labelled],
+                                           extras[:labelled], strict=True)]
         client.post("/v1/feedback", json=feedback).raise_for_status()
     outcome = run_monitor(workspace, spec, spec_dir=root)
+    served = (f"{len(rows):,} requests from the newest waves of {traffic} ({CLIENTS} concurrent callers) answered "
+              f"and logged; {len(feedback):,} labels sent back (with {', '.join(audited) or 'no attribute'} for the "
+              "fairness audit)")
     return [f"{version.ref} live on its endpoint (rollback target: {endpoint.state.get('previous') or 'none yet'})",
-            f"{len(rows):,} requests from the newest waves of {traffic} ({CLIENTS} concurrent callers) answered and logged; "
-            f"{len(feedback):,} labels sent back",
-            *_summary(outcome)]
+            served, *_summary(outcome)]
 
 
 def _summary(outcome: MonitorOutcome) -> list[str]:
     result, s = outcome.result, outcome.result.signals
     drifted = [c.column for c in result.drift.columns if c.drifted] if result.drift else []
-    lines = [f"monitor run {outcome.run.id[:8]}: {len(drifted)} of {result.drift.tested_count if result.drift else 0}"
-             f" inputs drifted ({', '.join(drifted) or 'none'}); roc_auc {_n(s.get('roc_auc'))} on "
-             f"{int(s.get('labelled_rows') or 0):,} labelled rows, estimated accuracy {_n(s.get('estimated_accuracy'))}"
-             f" on all; p95 latency {_n(s.get('p95_latency_ms'))} ms; cost per prediction "
-             f"{_n(s.get('cost_per_prediction_usd'))} USD"]
+    tested = result.drift.tested_count if result.drift else 0
+    headline = (f"monitor run {outcome.run.id[:8]}: {len(drifted)} of {tested} inputs drifted "
+                f"({', '.join(drifted) or 'none'}); roc_auc {_n(s.get('roc_auc'))} on "
+                f"{int(s.get('labelled_rows') or 0):,} labelled rows, estimated accuracy "
+                f"{_n(s.get('estimated_accuracy'))} on all; p95 latency {_n(s.get('p95_latency_ms'))} ms; cost per "
+                f"prediction {_n(s.get('cost_per_prediction_usd'))} USD")
+    lines = [headline]
+    fairness = [f"{k.split('.', 1)[1]} {_n(v)}" for k, v in sorted(s.items())
+                if k.startswith("demographic_parity_difference.") and v is not None]
+    if fairness:
+        lines.append("demographic parity difference over the labelled traffic (attributes sent with the "
+                     f"feedback): {', '.join(fairness)}")
     lines += [f"{a.severity} alert: {a.message}" for a in outcome.alerts]
     lines += [f"incident {i} opened (`steward incident show {i}`)" for i in outcome.incidents]
     lines += [f"retraining trigger: {t}" for t in outcome.retrain_due]

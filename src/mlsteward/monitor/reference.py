@@ -15,7 +15,8 @@ Per column, read with the rules of ``mlsteward.monitor.drift_columns``:
 * datetime: the rows only (such columns are skipped, as with the frame).
 
 The built-in tests run on these statistics directly: Wasserstein sorts only the current values and
-merges them with the stored sorted ones, KS passes the sorted reference to ``scipy.stats.ks_2samp``,
+merges them with the stored sorted ones, KS runs ``ks_test`` on the sorted reference (its result
+depends only on the values),
 PSI counts the current values in the stored bins, the categorical tests map the current values onto
 the stored categories and use the stored counts, the reference's histogram is found by binary
 search. A registered test of one's own receives the reference rebuilt from the profile: for a numeric

@@ -8,11 +8,17 @@ loop never runs model code. While a batch is being scored, new requests queue an
 batch as soon as it finishes: under load batches grow by themselves, idle they are a single request
 after ``max_wait_ms``. The function returns a mapping of row-aligned outputs (arrays or lists, or
 ``None``); each request gets its own rows of each. An exception fails only the requests of its batch.
+
+Each worker thread limits its native (OpenMP / BLAS) thread pools to its share of the CPUs (CPUs ÷
+``threads``, at least 1): a model's own threads would otherwise spin against the other workers and the
+event loop. Measured on this 2-core machine under load: a HistGradientBoosting pipeline scoring one row
+took 300+ ms with its default OpenMP pool and 15 ms with one thread.
 """
 
 from __future__ import annotations
 
 import asyncio
+import os
 from collections.abc import Callable, Hashable, Mapping
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
@@ -32,6 +38,14 @@ class BatchingConfig(BaseModel):
     max_wait_ms: float = Field(2.0, ge=0, le=1000)
     max_batch_rows: int = Field(1024, ge=1)
     threads: int = Field(2, ge=1, le=64, description="worker threads scoring batches (of different models)")
+
+
+def _limit_native_threads(limit: int) -> None:
+    """In a worker thread: cap the OpenMP / BLAS pools its model calls use (threadpoolctl; kept for the
+    thread's life)."""
+    from threadpoolctl import threadpool_limits
+
+    threadpool_limits(limits=limit)
 
 
 @dataclass
@@ -57,7 +71,9 @@ class AdaptiveBatcher:
         self.config = config or BatchingConfig()
         self._observe = observe
         self._queues: dict[Hashable, _Queue] = {}
-        self._executor = ThreadPoolExecutor(max_workers=self.config.threads, thread_name_prefix="steward-predict")
+        native = max(1, (os.cpu_count() or 1) // self.config.threads)
+        self._executor = ThreadPoolExecutor(max_workers=self.config.threads, thread_name_prefix="steward-predict",
+                                            initializer=_limit_native_threads, initargs=(native,))
         self.batches = 0
 
     async def submit(self, key: Hashable, frame: pd.DataFrame, fn: ScoreFn) -> dict[str, Any]:
