@@ -62,6 +62,7 @@ import pandas as pd
 
 from mlsteward.errors import InvalidInput, StewardError
 from mlsteward.monitor.drift_columns import _kind_of
+from mlsteward.ray_engine import import_ray, start_ray, task_result
 from mlsteward.spec_gates import did_you_mean
 
 if TYPE_CHECKING:
@@ -374,49 +375,23 @@ def _rebuilt_categories(parts: list[Any], absent: int) -> np.ndarray:
 # --- Ray ------------------------------------------------------------------------------------------
 
 
-def _import_ray() -> Any:
-    try:
-        import ray
-    except ImportError as exc:
-        raise InvalidInput("the Ray engine needs Ray: pip install 'mlsteward[ray]', or use the local engine "
-                           "(engine='local')") from exc
-    return ray
 
 
-def _start_ray(ray: Any, address: str | None, num_cpus: int | None) -> bool:
-    """Connect to a running Ray or start a local one; True when we started it (and so stop it)."""
-    if ray.is_initialized():
-        return False
-    address = address or os.environ.get("RAY_ADDRESS")
-    if address:
-        ray.init(address=address, log_to_driver=False, configure_logging=False)
-        return True
-    ray.init(num_cpus=num_cpus, include_dashboard=False, log_to_driver=False, configure_logging=False)
-    return True
 
 
 def _summaries_on_ray(sources: list[Source], plan: _Plan, num_cpus: int | None,
                       address: str | None) -> list[_Summary]:
-    ray = _import_ray()
-    started = _start_ray(ray, address, num_cpus)
+    ray = import_ray("use the local engine (engine='local')")
+    started = start_ray(ray, address, num_cpus)
     try:
         task = ray.remote(num_cpus=1, max_retries=0)(summarise)
         futures = [task.remote(source, plan) for source in sources]
-        return [_get(ray, future) for future in futures]  # in source order
+        return [task_result(ray, future) for future in futures]  # in source order
     finally:
         if started:
             ray.shutdown()
 
 
-def _get(ray: Any, future: Any) -> Any:
-    """A task's result; a Steward error raised in a task is raised here as itself."""
-    try:
-        return ray.get(future)
-    except ray.exceptions.RayTaskError as exc:
-        cause = getattr(exc, "cause", None)
-        if isinstance(cause, StewardError):
-            raise cause from None
-        raise
 
 
 __all__ = ["ENGINES", "drift_over_partitions", "summarise"]

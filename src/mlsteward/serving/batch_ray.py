@@ -21,9 +21,9 @@ import time
 import uuid
 from collections.abc import Sequence
 from pathlib import Path
-from typing import Any
 
-from mlsteward.errors import InvalidInput, StewardError
+from mlsteward.errors import InvalidInput
+from mlsteward.ray_engine import import_ray, start_ray, task_result
 from mlsteward.serving.batch import (
     Part,
     Progress,
@@ -35,15 +35,6 @@ from mlsteward.serving.batch import (
 )
 from mlsteward.settings import Settings
 from mlsteward.workspace import Workspace
-
-
-def _import_ray() -> Any:
-    try:
-        import ray
-    except ImportError as exc:
-        raise InvalidInput("the Ray engine needs Ray: pip install 'mlsteward[ray]', or score with the local "
-                           "engine (--engine local)") from exc
-    return ray
 
 
 def partitions(source: Source, target: int) -> list[Part]:
@@ -81,17 +72,6 @@ def score_partition(settings: Settings, ref: str, trusted: bool, source: Source,
     return rows
 
 
-def _start_ray(ray: Any, address: str | None, num_cpus: int) -> bool:
-    """Connect to a running Ray or start a local one; True when we started it (and so stop it)."""
-    if ray.is_initialized():
-        return False
-    quiet = {"include_dashboard": False, "log_to_driver": False, "configure_logging": False}
-    address = address or os.environ.get("RAY_ADDRESS")
-    if address:
-        ray.init(address=address, log_to_driver=False, configure_logging=False)
-        return True
-    ray.init(num_cpus=num_cpus, **quiet)
-    return True
 
 
 def _check_output_dir(output_dir: Path) -> None:
@@ -122,8 +102,8 @@ def score_with_ray(workspace: Workspace, ref: str, input_path: str | os.PathLike
                                    what=f"model {version.ref}")
     output_dir = Path(output_dir)
     _check_output_dir(output_dir)
-    ray = _import_ray()
-    started_ray = _start_ray(ray, address, num_cpus)
+    ray = import_ray("score with the local engine (--engine local)")
+    started_ray = start_ray(ray, address, num_cpus)
     temp = output_dir.with_name(f".{output_dir.name}.{uuid.uuid4().hex[:12]}.tmp")
     try:
         cpus = int(ray.cluster_resources().get("CPU", num_cpus)) or 1
@@ -139,7 +119,7 @@ def score_with_ray(workspace: Workspace, ref: str, input_path: str | os.PathLike
             ready, _ = ray.wait(list(pending), num_returns=1)
             for future in ready:
                 pending.pop(future)
-                done_rows += _get(ray, future)
+                done_rows += task_result(ray, future)
                 if progress is not None:
                     progress(done_rows, source.total_rows)
         if output_dir.exists():
@@ -160,15 +140,6 @@ def score_with_ray(workspace: Workspace, ref: str, input_path: str | os.PathLike
                          rows_per_second=done_rows / seconds if seconds else 0.0)
 
 
-def _get(ray: Any, future: Any) -> int:
-    """A task's result; a Steward error raised in a task is raised here as itself."""
-    try:
-        return ray.get(future)
-    except ray.exceptions.RayTaskError as exc:
-        cause = getattr(exc, "cause", None)
-        if isinstance(cause, StewardError):
-            raise cause from None
-        raise
 
 
 __all__ = ["partitions", "score_partition", "score_with_ray"]
