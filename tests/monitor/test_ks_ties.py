@@ -20,7 +20,7 @@ from scipy import stats
 
 from mlsteward.datasets import gss_label_events
 from mlsteward.errors import InvalidInput
-from mlsteward.monitor import DRIFT_TESTS, column_drift, dataset_drift, drift_tests, reference_profile
+from mlsteward.monitor import DRIFT_TESTS, column_drift, dataset_drift, ks_exact, reference_profile
 from mlsteward.monitor.drift_tests import ks_test, ks_ties_p_value
 
 # scipy's continuous p-value on tied data, used below as a bound, falls back to asymp on some draws
@@ -213,12 +213,12 @@ def test_beyond_the_limits_and_with_nan_scipy_decides(monkeypatch: pytest.Monkey
     for limit, value in [("KS_TIES_EXACT_MAX_VALUES", 699), ("KS_TIES_EXACT_MAX_PRODUCT", 119_999),
                          ("KS_TIES_EXACT_MAX_DISTINCT", 19)]:
         with monkeypatch.context() as patch:
-            patch.setattr(drift_tests, limit, value)
+            patch.setattr(ks_exact, limit, value)
             assert ks_test(x, y) == (scipy.statistic, scipy.pvalue), limit
     with monkeypatch.context() as patch:  # each limit is inclusive
         for limit, value in [("KS_TIES_EXACT_MAX_VALUES", 700), ("KS_TIES_EXACT_MAX_PRODUCT", 120_000),
                              ("KS_TIES_EXACT_MAX_DISTINCT", 20)]:
-            patch.setattr(drift_tests, limit, value)
+            patch.setattr(ks_exact, limit, value)
         assert ks_test(x, y) == exact
     with_nan = np.append(x, np.nan)
     nan_result = stats.ks_2samp(with_nan, y)
