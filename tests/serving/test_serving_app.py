@@ -208,6 +208,10 @@ def test_model_endpoints_need_a_valid_token_and_health_does_not(server: str, pro
         assert httpx.get(f"{server}{path}").status_code == 200, path
     ready = httpx.get(f"{server}/readyz").json()
     assert ready["ready"] is True and ready["models"]
+    docs = httpx.get(f"{server}/docs")  # Swagger UI from the bundled files: no CDN, so it works offline
+    assert docs.status_code == 200 and "/docs/assets/swagger-ui-bundle.js" in docs.text and "cdn." not in docs.text
+    script = httpx.get(f"{server}/docs/assets/swagger-ui-bundle.js")
+    assert script.status_code == 200 and "javascript" in script.headers["content-type"] and len(script.content) > 1e5
     store = project["workspace"].store
     fresh, record = store.tokens.create("lee", "revoked while serving")
     headers = {"Authorization": f"Bearer {fresh}"}

@@ -7,7 +7,8 @@ Endpoints (all JSON; errors are ``{"error": CODE, "message": ..., "request_id": 
 - ``GET /v2``, ``GET /v2/health/live``, ``GET /v2/health/ready``, ``GET /v2/models/{name}[/versions/{v}]``,
   ``GET .../ready``, ``POST .../infer`` (Open Inference Protocol V2, as KServe and Triton clients speak it);
 - ``GET /healthz`` (the process answers), ``GET /readyz`` (a model is loaded or loads; 503 otherwise),
-  ``GET /metrics`` (Prometheus), ``GET /docs`` and ``/openapi.json``.
+  ``GET /metrics`` (Prometheus), ``GET /docs`` (Swagger UI from its bundled files: it works offline) and
+  ``/openapi.json``.
 
 ``name`` is ``NAME@VERSION``, ``NAME@ALIAS`` or ``NAME`` (its champion, else its production version),
 resolved on every request. With ``require_token`` every model endpoint needs ``Authorization: Bearer
@@ -32,6 +33,7 @@ from starlette.responses import Response
 from mlsteward import __version__
 from mlsteward.errors import StewardError
 from mlsteward.serving.admin import add_admin_routes
+from mlsteward.serving.docs import add_offline_docs
 from mlsteward.serving.monitoring_api import add_monitoring_routes
 from mlsteward.serving.batcher import AdaptiveBatcher, BatchingConfig
 from mlsteward.serving.errors import (
@@ -184,7 +186,8 @@ def create_app(workspace: Workspace, *, require_token: bool = True, max_body_byt
                 except Exception:
                     log.exception("the feedback sink failed to close")
 
-    app = FastAPI(title="Steward prediction service", version=__version__, lifespan=lifespan,
+    app = FastAPI(title="Steward prediction service", version=__version__, lifespan=lifespan, docs_url=None,
+                  redoc_url=None,
                   description="Registered model versions served over HTTP: v1 JSON and the Open Inference "
                               "Protocol V2. Models are NAME, NAME@VERSION or NAME@ALIAS.")
     app.state.host, app.state.metrics, app.state.batcher, app.state.pump = host, metrics, batcher, pump
@@ -356,6 +359,7 @@ def create_app(workspace: Workspace, *, require_token: bool = True, max_body_byt
         _v2_routes(app, prefix, with_version, authenticate, metadata, model_ready, infer)
     add_admin_routes(app, workspace, host, ERRORS_DOC)
     add_monitoring_routes(app, workspace, authenticate, ERRORS_DOC)
+    add_offline_docs(app)
     return app
 
 
