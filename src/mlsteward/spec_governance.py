@@ -55,6 +55,15 @@ class Risk(SpecModel):
     review_every_days: int = Field(30, gt=0, description="after an owner action, the next review is this much later")
 
 
+class RoiInputs(SpecModel):
+    """The project's expected economics, for the ROI the dashboard and `steward roi` show (any one currency)."""
+
+    annual_benefit: float = Field(ge=0, description="yearly benefit the model brings (B)")
+    annual_cost: float = Field(gt=0, description="yearly cost of running it: compute, upkeep, people (C)")
+    initial_investment: float | None = Field(None, ge=0, description="one-off cost to build it (I), for payback")
+    currency: str = "USD"
+
+
 class GovernanceSpec(SpecModel):
     """Who may waive a failing gate check (always with a reason, always audited) and who may change a model
     version's status (promote, archive, roll back)."""
@@ -64,6 +73,8 @@ class GovernanceSpec(SpecModel):
     promoter_roles: list[Annotated[str, Field(min_length=1)]] = Field(
         [], description="stakeholder roles that may promote, archive or roll back a model version, e.g. "
                         "[ml_engineer]; default: any stakeholder")
+    roi: RoiInputs | None = Field(None, description="expected yearly benefit and cost (and the initial "
+                                                    "investment): the ROI and payback shown on the dashboard")
 
 
-__all__ = ["RISK_CATEGORIES", "GovernanceSpec", "Level", "Risk"]
+__all__ = ["RISK_CATEGORIES", "GovernanceSpec", "Level", "Risk", "RoiInputs"]

@@ -23,14 +23,28 @@ def _money(value: float) -> str:
 
 
 def roi(
-    annual_benefit: float = typer.Option(..., "--annual-benefit", "-b", help="Yearly benefit (B), any currency."),
-    annual_cost: float = typer.Option(..., "--annual-cost", "-c", help="Yearly cost (C): compute, upkeep, people."),
+    annual_benefit: float | None = typer.Option(None, "--annual-benefit", "-b",
+                                                help="Yearly benefit (B), any currency (default: steward.yaml "
+                                                     "governance.roi)."),
+    annual_cost: float | None = typer.Option(None, "--annual-cost", "-c",
+                                             help="Yearly cost (C): compute, upkeep, people (default: steward.yaml)."),
     initial_investment: float | None = typer.Option(None, "--initial-investment", "-i",
                                                     help="One-off investment (I), for the payback period."),
     json_: bool = JSON,
 ) -> None:
-    """Return on investment, ROI = (B - C) / C, and payback months = I / ((B - C) / 12)."""
+    """Return on investment, ROI = (B - C) / C, and payback months = I / ((B - C) / 12), from the options or from
+    steward.yaml's `governance.roi`."""
+    from mlsteward.errors import InvalidInput
     from mlsteward.governance import roi as compute_roi
+
+    if annual_benefit is None or annual_cost is None:
+        recorded = project_spec(open_workspace()).governance.roi
+        if recorded is None:
+            raise InvalidInput("give --annual-benefit and --annual-cost, or record them in steward.yaml under "
+                               "governance.roi (annual_benefit, annual_cost, initial_investment)")
+        annual_benefit = recorded.annual_benefit if annual_benefit is None else annual_benefit
+        annual_cost = recorded.annual_cost if annual_cost is None else annual_cost
+        initial_investment = recorded.initial_investment if initial_investment is None else initial_investment
 
     result = compute_roi(annual_benefit, annual_cost, initial_investment)
     if json_:

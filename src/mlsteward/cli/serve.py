@@ -1,8 +1,8 @@
-"""``steward serve``: the prediction service over the project's model registry (uvicorn)."""
+"""``steward serve`` and ``steward ui``: the prediction service, the REST API and the web dashboard over the project's
+store (one FastAPI app on uvicorn)."""
 
 from __future__ import annotations
 
-import ipaddress
 import os
 from typing import Annotated
 
@@ -10,6 +10,7 @@ import typer
 
 from mlsteward.cli.common import open_workspace
 from mlsteward.cli.output import err_console
+from mlsteward.ui.access import is_loopback as _loopback
 from mlsteward.workspace import Workspace
 
 _ENV = "STEWARD_SERVE_OPTIONS"
@@ -38,23 +39,44 @@ def serve(
                                                                    "artifact store, for monitoring)."),
 ) -> None:
     """Serve the registered models over HTTP: /v1/models/NAME/predict, the Open Inference Protocol V2
-    (/v2/models/NAME/infer), /healthz, /readyz, /metrics and the API docs at /docs."""
+    (/v2/models/NAME/infer), /healthz, /readyz, /metrics, the API docs at /docs and the web dashboard at /ui/."""
+    options = {"require_token": not no_auth, "max_wait_ms": max_wait_ms, "max_batch_rows": max_batch_rows,
+               "max_body_bytes": int(max_body_mb * 1024 * 1024), "preload": list(model or []), "log": not no_log,
+               "dashboard_open": _loopback(host)}
+    _run(host, port, options, workers=workers, log_level=log_level, models=model or [],
+         what=f"the API docs at /docs, the dashboard at http://{host}:{port}/ui/; "
+              f"{'no auth' if no_auth else 'API tokens required'}")
+
+
+def ui(
+    host: str = typer.Option("127.0.0.1", "--host", help="Address to listen on. On loopback (the default) reading "
+                                                          "needs no token; on any other address every page does."),
+    port: int = typer.Option(8000, "--port", help="Port to listen on."),
+    log_level: str = typer.Option("warning", "--log-level", help="uvicorn's log level."),
+) -> None:
+    """The web dashboard: the lifecycle board, runs, data, features, models, deployments, monitoring and
+    governance of the project here, at http://HOST:PORT/ui/ (the prediction service and REST API are served
+    by the same app). Sign in with an API token (`steward tokens create`) to act, e.g. roll back."""
+    options = {"require_token": True, "log": True, "dashboard_open": _loopback(host)}
+    reading = "open on loopback" if _loopback(host) else "an API token needed to read"
+    _run(host, port, options, workers=1, log_level=log_level, models=[],
+         what=f"open http://{host}:{port}/ui/ in a browser; {reading}; Ctrl+C stops it")
+
+
+def _run(host: str, port: int, options: dict, *, workers: int, log_level: str, models: list[str], what: str) -> None:
     import orjson
     import uvicorn
 
-    options = {"require_token": not no_auth, "max_wait_ms": max_wait_ms, "max_batch_rows": max_batch_rows,
-               "max_body_bytes": int(max_body_mb * 1024 * 1024), "preload": list(model or []), "log": not no_log}
     from mlsteward.serving.host import resolve_version
 
     workspace = open_workspace()
-    for ref in model or []:  # fail now, with the registry's message, rather than in uvicorn's startup
+    for ref in models:  # fail now, with the registry's message, rather than in uvicorn's startup
         resolve_version(workspace, ref)
     workspace.store  # noqa: B018 - and if there is no store here
-    if no_auth and not _loopback(host):
+    if not options["require_token"] and not _loopback(host):
         err_console.print(f"[yellow]warning:[/] serving without API tokens on {host}: anyone who reaches this "
                           "address can call the models")
-    err_console.print(f"serving the registry of {workspace.settings.store_url} on http://{host}:{port} "
-                      f"(API docs at /docs; {'no auth' if no_auth else 'API tokens required'})", highlight=False)
+    err_console.print(f"serving the registry of {workspace.settings.store_url} on http://{host}:{port} ({what})", highlight=False)
     if workers == 1:
         uvicorn.run(_app(workspace, options), host=host, port=port, log_level=log_level)
         return
@@ -80,16 +102,10 @@ def _app(workspace: Workspace, options: dict):  # -> FastAPI
     sink, feedback = (PredictionLog(workspace), FeedbackLog(workspace)) if options.get("log", True) else (None, None)
     return create_app(workspace, require_token=options.get("require_token", True), batching=batching,
                       max_body_bytes=options.get("max_body_bytes", 8 * 1024 * 1024),
-                      preload=options.get("preload", []), sink=sink, feedback_sink=feedback)
+                      preload=options.get("preload", []), sink=sink, feedback_sink=feedback,
+                      dashboard_open=options.get("dashboard_open", False))
 
 
-def _loopback(host: str) -> bool:
-    if host == "localhost":
-        return True
-    try:
-        return ipaddress.ip_address(host).is_loopback
-    except ValueError:
-        return False
 
 
-__all__ = ["app_from_environment", "serve"]
+__all__ = ["app_from_environment", "serve", "ui"]

@@ -33,9 +33,8 @@ from starlette.responses import Response
 from mlsteward import __version__
 from mlsteward.errors import StewardError
 from mlsteward.serving.admin import add_admin_routes
-from mlsteward.serving.docs import add_offline_docs
-from mlsteward.serving.monitoring_api import add_monitoring_routes
 from mlsteward.serving.batcher import AdaptiveBatcher, BatchingConfig
+from mlsteward.serving.docs import add_offline_docs
 from mlsteward.serving.errors import (
     RequestContext,
     Unauthenticated,
@@ -58,7 +57,9 @@ from mlsteward.serving.host import (
     v2_response,
 )
 from mlsteward.serving.metrics import ServingMetrics
+from mlsteward.serving.monitoring_api import add_monitoring_routes
 from mlsteward.store.models import ModelVersion
+from mlsteward.ui import add_dashboard
 from mlsteward.workspace import Workspace
 
 log = logging.getLogger("mlsteward.serving")
@@ -150,7 +151,7 @@ ERRORS_DOC: dict[int | str, dict[str, Any]] = {
 def create_app(workspace: Workspace, *, require_token: bool = True, max_body_bytes: int = DEFAULT_MAX_BODY_BYTES,
                batching: BatchingConfig | bool = True, sink: PredictionSink | None = None,
                feedback_sink: PredictionSink | None = None, preload: Sequence[str] = (),
-               max_loaded: int = 16) -> FastAPI:
+               max_loaded: int = 16, dashboard: bool = True, dashboard_open: bool = False) -> FastAPI:
     """The prediction service for ``workspace``'s registry.
 
     ``batching``: a ``BatchingConfig`` (or True for the defaults: wait up to 2 ms, 1,024 rows per
@@ -360,6 +361,8 @@ def create_app(workspace: Workspace, *, require_token: bool = True, max_body_byt
     add_admin_routes(app, workspace, host, ERRORS_DOC)
     add_monitoring_routes(app, workspace, authenticate, ERRORS_DOC)
     add_offline_docs(app)
+    if dashboard:
+        add_dashboard(app, workspace, open_reading=dashboard_open)
     return app
 
 
