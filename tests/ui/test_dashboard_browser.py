@@ -80,10 +80,15 @@ class Watched:
     def open(self, path: str, shot: str | None = None):
         response = self.page.goto(path)
         self.page.wait_for_load_state("networkidle")
-        if SCREENSHOTS and shot:
-            Path(SCREENSHOTS).mkdir(parents=True, exist_ok=True)
-            self.page.screenshot(path=str(Path(SCREENSHOTS) / f"{shot}.png"))
+        if shot:
+            self.shoot(shot)
         return response
+
+    def shoot(self, name: str) -> None:
+        """A screenshot of the viewport into ``$STEWARD_SCREENSHOTS`` (JPEG: the README shows them)."""
+        if SCREENSHOTS:
+            Path(SCREENSHOTS).mkdir(parents=True, exist_ok=True)
+            self.page.screenshot(path=str(Path(SCREENSHOTS) / f"{name}.jpg"), type="jpeg", quality=80)
 
     def sign_in(self, token: str) -> None:
         self.page.goto("/ui/sign-in?next=/ui/deployments")
@@ -163,8 +168,7 @@ def test_comparing_two_runs_shows_their_metrics_side_by_side_and_their_histories
     assert page.locator("#compare-table thead th").count() == 3  # the label column and the two runs
     assert page.locator(".metric-history").count() >= 1  # best_roc_auc was logged at several steps
     assert _charts(page) >= 2 and watched.errors == []
-    if SCREENSHOTS:
-        page.screenshot(path=str(Path(SCREENSHOTS) / "compare.png"))
+    watched.shoot("compare")
 
 
 def test_opening_a_drift_chart_from_the_monitoring_page(watched: Watched, project: dict) -> None:
@@ -181,5 +185,4 @@ def test_opening_a_drift_chart_from_the_monitoring_page(watched: Watched, projec
     stored = project["workspace"].store.monitoring.runs(limit=1)[0].signals[f"drift.{column}"]
     assert f"{stored:.4g}" in page.locator("main").inner_text()
     assert watched.errors == []
-    if SCREENSHOTS:
-        page.screenshot(path=str(Path(SCREENSHOTS) / "drift.png"))
+    watched.shoot("drift")

@@ -149,5 +149,8 @@ def quickstart(directory: Path = typer.Argument(Path("steward-quickstart"), help
         console.print(f"  [dim]promotion:[/] {line}", highlight=False)
     for line in result.monitoring:
         console.print(f"  [dim]monitoring:[/] {line}", highlight=False)
-    console.print(f"[dim]Not in the quickstart yet: {', '.join(result.not_yet)}.[/]")
+    for line in result.retraining:
+        console.print(f"  [dim]retraining:[/] {line}", highlight=False)
+    if result.not_yet:
+        console.print(f"[dim]Not in the quickstart yet: {', '.join(result.not_yet)}.[/]")
     console.print(f"Next: cd {directory} && steward status && steward monitor runs && steward deliverables")

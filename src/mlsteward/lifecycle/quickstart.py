@@ -1,4 +1,4 @@
-"""The quickstart: a real project on the bundled GSS data, from the charter to monitoring."""
+"""The quickstart: a real project on the bundled GSS data, from the charter to monitoring and retraining."""
 
 from __future__ import annotations
 
@@ -16,11 +16,12 @@ from mlsteward.lifecycle.data_stage import assess_dataset
 from mlsteward.lifecycle.datasets import add_dataset, load_dataset
 from mlsteward.lifecycle.evaluation import EvaluationOutcome, evaluate_model
 from mlsteward.lifecycle.feasibility import run_feasibility
-from mlsteward.lifecycle.feature_store import materialize_views, training_set
+from mlsteward.lifecycle.feature_store import materialize_views
 from mlsteward.lifecycle.features import fit_features, validate_against
 from mlsteward.lifecycle.governance import record_decision
 from mlsteward.lifecycle.promotion import promote, promotion_gate, waive_check
 from mlsteward.lifecycle.quickstart_monitoring import deploy_and_monitor
+from mlsteward.lifecycle.quickstart_retraining import join_occupation, retrain_and_shadow
 from mlsteward.lifecycle.registry import register_model
 from mlsteward.lifecycle.signoffs import acting_as, sign_off
 from mlsteward.lifecycle.splits import split_and_register
@@ -56,8 +57,11 @@ class QuickstartResult(BaseModel):
     model: str
     promotion: list[str]
     monitoring: list[str]
+    challenger: str
+    retraining: list[str]
+    champion_challenger_report: str
     board: LifecycleBoard
-    not_yet: list[str]
+    not_yet: list[str] = []
 
 
 def run_quickstart(directory: Path, step: Step = lambda _: None) -> QuickstartResult:
@@ -92,8 +96,7 @@ def run_quickstart(directory: Path, step: Step = lambda _: None) -> QuickstartRe
     step("4 features: the occupation view joined point in time to each split")
     add_dataset(workspace, gss_occupation_history(), name="occupation_history",
                 description="per occupation and survey year: earlier labelled respondents and their high-income share")
-    joined = {part: training_set(workspace, spec, ref, ["occupation"], timestamp="interviewed_at",
-                                 name=f"gss-{part}-joined")[0].ref for part, ref in split.parts.items()}
+    joined = join_occupation(workspace, spec, split.parts)
     step("4 features: one pipeline fitted on the train split; leakage re-screened; data dictionary")
     features = fit_features(workspace, spec, joined["train"])
     validation = validate_against(workspace, load_dataset(workspace, joined["test"]), features.feature_set)
@@ -107,6 +110,7 @@ def run_quickstart(directory: Path, step: Step = lambda _: None) -> QuickstartRe
     promotion = _govern(workspace, spec, evaluation)
     step("7 deployment: the promoted model live; 8 monitoring: the 2016-2018 respondents as traffic, a monitor run")
     monitoring = deploy_and_monitor(workspace, spec, promotion.model, joined["test"], directory)
+    retraining = retrain_and_shadow(workspace, spec, version.ref, promotion.model, joined["test"], step)
     return QuickstartResult(
         project_dir=str(directory), spec=str(spec_path), dataset=version.ref, splits=split.parts,
         data_report=assessment.report_path, feasibility=feasibility.result.decision,
@@ -115,8 +119,8 @@ def run_quickstart(directory: Path, step: Step = lambda _: None) -> QuickstartRe
         data_dictionary=features.dictionary_paths[-1], training_run=training.parent_run, best_candidate=_best_line(training),
         evaluation=_evaluation_line(evaluation), performance_report=evaluation.report_path,
         model_card=evaluation.card_path, model=promotion.model, promotion=promotion.lines, monitoring=monitoring,
-        board=lifecycle_board(store, spec),
-        not_yet=["retraining on a newer survey wave (`steward retrain`; the bundled data ends in 2018)"])
+        challenger=retraining.challenger, retraining=retraining.lines, champion_challenger_report=retraining.report,
+        board=lifecycle_board(store, spec))
 
 
 class Promotion(BaseModel):

@@ -7,6 +7,8 @@ from __future__ import annotations
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
+import pandas as pd
+from pydantic import BaseModel
 from starlette.testclient import TestClient
 
 from mlsteward.lifecycle.datasets import load_dataset
@@ -26,18 +28,48 @@ LABELLED_SHARE = 0.8  # the share of requests whose label has come back
 
 def deploy_and_monitor(workspace: Workspace, spec: Spec, model: str, traffic: str, root: Path) -> list[str]:
     """Deploy ``model`` live, replay rows of dataset version ``traffic`` as requests, run the monitor."""
-    engineer = next(s for s in spec.charter.stakeholders if s.role == "ml_engineer")
-    with acting_as(workspace.store, engineer.email or engineer.name):
+    with acting_as(workspace.store, engineer_of(spec)):
         endpoint = deploy_model(workspace, spec, model.split("@")[0], model.split("@")[1],
                                 reason="the quickstart's first deployment")
     version = workspace.store.models.resolve(model)
-    columns = [c["name"] for c in version.input_schema["columns"]]
+    frame = newest_traffic(workspace, spec, traffic)
+    served = serve_requests(workspace, spec, version.name, frame)
+    outcome = run_monitor(workspace, spec, spec_dir=root)
+    line = (f"{len(frame):,} requests from the newest waves of {traffic} ({CLIENTS} concurrent callers) answered "
+            f"and logged; {served.labelled:,} labels sent back (with {', '.join(served.audited) or 'no attribute'} "
+            "for the fairness audit)")
+    return [f"{version.ref} live on its endpoint (rollback target: {endpoint.state.get('previous') or 'none yet'})",
+            line, *_summary(outcome)]
+
+
+def engineer_of(spec: Spec) -> str:
+    """Who the quickstart acts as to deploy: the charter's ML engineer."""
+    engineer = next(s for s in spec.charter.stakeholders if s.role == "ml_engineer")
+    return engineer.email or engineer.name
+
+
+def newest_traffic(workspace: Workspace, spec: Spec, traffic: str) -> pd.DataFrame:
+    """The quickstart's requests: up to ``REQUESTS`` rows of the newest survey waves of ``traffic``, shuffled."""
     frame = load_dataset(workspace, traffic)
     time_column = spec.data.time_column
     if time_column:
         frame = frame[frame[time_column] >= sorted(frame[time_column].unique())[-LATEST_WAVES]]
-    frame = frame.sample(frac=1.0, random_state=0).head(REQUESTS)
-    target = spec.data.target
+    return frame.sample(frac=1.0, random_state=0).head(REQUESTS)
+
+
+class Served(BaseModel):
+    request_ids: list[str]  # in the order of the rows sent
+    labelled: int  # the first this many requests got their label back
+    audited: list[str]  # the sensitive attributes sent with the labels
+
+
+def serve_requests(workspace: Workspace, spec: Spec, model: str, frame: pd.DataFrame,
+                   labelled_share: float = LABELLED_SHARE) -> Served:
+    """Send each row of ``frame`` to ``model``'s endpoint as a request, through the prediction service in process
+    (``CLIENTS`` concurrent callers; predictions, shadow scorings and feedback logged), then send the labels of
+    the first ``labelled_share`` of them back with the sensitive attributes the model does not read."""
+    version = workspace.store.models.resolve(model)
+    columns = [c["name"] for c in version.input_schema["columns"]]
     rows = frame[columns].astype(object).where(frame[columns].notna(), None).to_dict("records")
     app = create_app(workspace, require_token=False, sink=PredictionLog(workspace, max_seconds=1.0),
                      feedback_sink=FeedbackLog(workspace, max_seconds=1.0))
@@ -49,19 +81,15 @@ def deploy_and_monitor(workspace: Workspace, spec: Spec, model: str, traffic: st
 
         with ThreadPoolExecutor(CLIENTS) as callers:
             request_ids = list(callers.map(ask, rows))
-        labelled = int(len(rows) * LABELLED_SHARE)
+        labelled = int(len(rows) * labelled_share)
         audited = [a for a in spec.data.sensitive_attributes if a in frame.columns and a not in columns]
         extras = frame[audited].astype(object).where(frame[audited].notna(), None).to_dict("records")
         feedback = [{"request_id": r, "label": int(y), **extra}  # the attributes the model does not read
-                    for r, y, extra in zip(request_ids[:labelled], frame[target].tolist()[:labelled],
+                    for r, y, extra in zip(request_ids[:labelled], frame[spec.data.target].tolist()[:labelled],
                                            extras[:labelled], strict=True)]
-        client.post("/v1/feedback", json=feedback).raise_for_status()
-    outcome = run_monitor(workspace, spec, spec_dir=root)
-    served = (f"{len(rows):,} requests from the newest waves of {traffic} ({CLIENTS} concurrent callers) answered "
-              f"and logged; {len(feedback):,} labels sent back (with {', '.join(audited) or 'no attribute'} for the "
-              "fairness audit)")
-    return [f"{version.ref} live on its endpoint (rollback target: {endpoint.state.get('previous') or 'none yet'})",
-            served, *_summary(outcome)]
+        if feedback:
+            client.post("/v1/feedback", json=feedback).raise_for_status()
+    return Served(request_ids=request_ids, labelled=len(feedback), audited=audited)
 
 
 def _summary(outcome: MonitorOutcome) -> list[str]:
@@ -89,4 +117,4 @@ def _n(value: float | None) -> str:
     return "-" if value is None else f"{value:.3g}"
 
 
-__all__ = ["deploy_and_monitor"]
+__all__ = ["Served", "deploy_and_monitor", "engineer_of", "newest_traffic", "serve_requests"]
