@@ -26,7 +26,7 @@ def project(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     return tmp_path
 
 
-def invoke(*args: str):  # noqa: ANN201
+def invoke(*args: str):
     return runner.invoke(app, list(args))
 
 
@@ -87,7 +87,7 @@ def test_audit_list_and_verify(project: Path) -> None:
     assert result.exit_code == 1 and "event 2" in result.output and "edited" in result.output
 
 
-def _one_line_error(result, *needles: str) -> None:  # noqa: ANN001
+def _one_line_error(result, *needles: str) -> None:
     assert result.exit_code == 2, result.output
     assert "Traceback" not in result.output
     lines = [line for line in result.output.splitlines() if line.strip()]
@@ -152,10 +152,9 @@ def test_real_entry_point_prints_one_line_and_exits_2(tmp_path: Path) -> None:
     assert done.stderr.startswith("error: cannot reach the store") and done.stderr.count("\n") == 1
 
 
-def test_quickstart_and_help(tmp_path: Path) -> None:
-    result = invoke("quickstart", str(tmp_path / "qs"))
-    assert result.exit_code == 0, result.output
-    assert "gss@1" in result.output and "data report" in result.output
+def test_help(tmp_path: Path) -> None:
+    # `steward quickstart` itself runs in tests/ui/test_dashboard_browser.py (its project is what the browser sees)
+    assert "all eight stages" in invoke("quickstart", "--help").output
     assert "filter" in invoke("runs", "list", "--help").output
     assert invoke("--version").output.startswith("steward ")
 

@@ -66,6 +66,19 @@ def test_roi_prints_the_seed_example_and_json() -> None:
     assert bad.exit_code == 2 and "annual cost must be more than 0" in bad.output
 
 
+def test_roi_reads_steward_yaml_when_no_figure_is_given(project: Path) -> None:
+    refused = invoke("roi")
+    assert refused.exit_code == 2 and "governance.roi" in refused.output
+    path = project / "steward.yaml"
+    spec = yaml.safe_load(path.read_text())
+    spec["governance"]["roi"] = {"annual_benefit": 480000, "annual_cost": 300000, "initial_investment": 150000}
+    path.write_text(yaml.safe_dump(spec, sort_keys=False))
+    data = json.loads(invoke("roi", "--json").output)
+    assert (data["roi"], data["payback_months"]) == (0.6, 10.0)  # the seed's example, worked by hand
+    override = json.loads(invoke("roi", "--annual-cost", "240000", "--json").output)
+    assert (override["roi"], override["annual_benefit"]) == (1.0, 480000)  # (480,000 - 240,000) / 240,000
+
+
 def test_risk_register_lists_the_template_risks(project: Path) -> None:
     today = dt.datetime.now(dt.UTC).date()
     data = json.loads(invoke("risks", "list", "--json").output)

@@ -17,16 +17,20 @@ from playwright import sync_api as playwright
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "serving"))
 from test_serving_app import LiveServer
+from typer.testing import CliRunner
 
-from mlsteward.lifecycle.quickstart import run_quickstart
+from mlsteward.cli.main import app
+from mlsteward.lifecycle.deployment import deploy_model
+from mlsteward.lifecycle.quickstart import take_through_gate
+from mlsteward.lifecycle.signoffs import acting_as
 from mlsteward.serving.app import create_app
 from mlsteward.settings import resolve_settings
 from mlsteward.spec import load_spec
+from mlsteward.stages import Stage
 from mlsteward.workspace import Workspace
 
 CHROMIUM = os.environ.get("STEWARD_CHROMIUM") or shutil.which("chromium") or "/usr/bin/chromium"
 SCREENSHOTS = os.environ.get("STEWARD_SCREENSHOTS")
-
 
 
 @pytest.fixture(scope="module")
@@ -36,14 +40,23 @@ def project(tmp_path_factory: pytest.TempPathFactory) -> dict:
     folder = tmp_path_factory.mktemp("dashboard") / "qs"
     if os.environ.get("STEWARD_DASHBOARD_PROJECT"):
         shutil.copytree(os.environ["STEWARD_DASHBOARD_PROJECT"], folder)
-    else:
-        run_quickstart(folder)
+    else:  # the README's main command, as a user runs it
+        shown = CliRunner().invoke(app, ["quickstart", str(folder)])
+        assert shown.exit_code == 0, shown.output
+        board = shown.output.split("lifecycle", 1)[1].split("project ", 1)[0]  # the closing table
+        assert "gate" in board and all(stage.label in board for stage in Stage)
+        assert len(re.findall(r"│ (pass|fail|missing) +│", board)) == len(Stage)
+        assert "reports:" in shown.output and "champion-challenger" in shown.output
     workspace = Workspace(resolve_settings(start=folder))
     spec = load_spec(folder / "steward.yaml")
     people = {p.role: p.email for p in spec.charter.stakeholders}
     tokens = {role: workspace.store.tokens.create(email)[0] for role, email in people.items()}
     tokens["visitor"] = workspace.store.tokens.create("visitor@example.org")[0]
     model = workspace.store.models.resolve("gss-income-model@champion").ref
+    # the quickstart's challenger promoted by its stakeholders and deployed live: version 1 is the rollback target
+    challenger, _ = take_through_gate(workspace, spec, "gss-income-model@2")
+    with acting_as(workspace.store, people["ml_engineer"]):
+        deploy_model(workspace, spec, "gss-income-model", challenger.split("@")[1], reason="the retrained challenger")
     return {"workspace": workspace, "spec": spec, "tokens": tokens, "people": people, "model": model}
 
 
@@ -95,6 +108,14 @@ class Watched:
         self.page.fill("#token", token)
         self.page.click("form.panel button[type=submit]")
         self.page.wait_for_url(re.compile(r".*/ui/deployments$"))
+
+    def refused(self, status: int) -> bool:
+        """The page's only errors were the browser noting the expected refusal (its status); forget them."""
+        expected = [f"console error: Failed to load resource: the server responded with a status of {status} "]
+        found = [e for e in self.errors if not any(e.startswith(x) for x in expected)]
+        was_there = len(found) < len(self.errors)
+        self.errors = found
+        return was_there and not found
 
     def close(self) -> None:
         self.context.close()
@@ -186,3 +207,42 @@ def test_opening_a_drift_chart_from_the_monitoring_page(watched: Watched, projec
     assert f"{stored:.4g}" in page.locator("main").inner_text()
     assert watched.errors == []
     watched.shoot("drift")
+
+
+def test_a_rollback_is_refused_without_the_role_and_done_with_it(watched: Watched, project: dict) -> None:
+    page, store = watched.page, project["workspace"].store
+    endpoint = store.deployments.endpoint("gss-income-model")
+    assert (endpoint.state["live"], endpoint.state["previous"]) == (2, 1)
+    button = page.locator("section.endpoint button.danger")
+
+    watched.open("/ui/deployments")
+    assert button.inner_text() == "Roll back to version 1"
+    button.click()
+    page.wait_for_load_state("networkidle")
+    assert "sign in with an API token to roll back" in page.locator("#outcome").inner_text()
+    assert watched.refused(401)
+
+    watched.sign_in(project["tokens"]["product_owner"])  # a stakeholder, but not a role that may deploy
+    assert "(product_owner)" in page.locator("header .who").inner_text()
+    page.fill("section.endpoint input[name=reason]", "I would like the old one back")
+    button.click()
+    page.wait_for_load_state("networkidle")
+    refused = page.locator("#outcome").inner_text()
+    assert refused.startswith("refused:") and "may not roll back" in refused and "ml_engineer" in refused
+    assert store.deployments.endpoint("gss-income-model").revision == endpoint.revision  # nothing changed
+    assert watched.refused(403)
+    watched.shoot("rollback-refused")
+
+    page.click("header .who button")  # sign out
+    watched.sign_in(project["tokens"]["ml_engineer"])
+    page.fill("section.endpoint input[name=reason]", "the challenger's calibration is off on new traffic")
+    button.click()
+    page.wait_for_load_state("networkidle")
+    assert "rolled back: version 1 is live again (by lee.moreau@example.org)" in page.locator("#outcome").inner_text()
+    after = store.deployments.endpoint("gss-income-model")
+    assert (after.state["live"], after.state["previous"]) == (1, 2) and after.updated_by == project["people"]["ml_engineer"]
+    latest = store.deployments.history("gss-income-model")[0]
+    assert (latest.action, latest.created_by) == ("rollback", "lee.moreau@example.org")
+    assert latest.reason == "the challenger's calibration is off on new traffic"
+    assert page.locator("section.endpoint tbody tr").first.inner_text().count("rollback") == 1
+    assert watched.errors == []

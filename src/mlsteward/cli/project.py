@@ -121,7 +121,8 @@ def _print_missing(gates: list[StageGate]) -> None:
 
 def quickstart(directory: Path = typer.Argument(Path("steward-quickstart"), help="An empty folder to create."),
                json_: bool = JSON) -> None:
-    """Walk a real project (the bundled GSS wages data) through the stages built so far."""
+    """Walk a real project (the bundled GSS wages data) through all eight stages and back to retraining, then show
+    each stage's gate and the paths of every report."""
     from mlsteward.lifecycle.quickstart import run_quickstart
 
     with console.status("starting", spinner="dots") as status:
@@ -129,21 +130,21 @@ def quickstart(directory: Path = typer.Argument(Path("steward-quickstart"), help
     if json_:
         print_json(result)
         return
+    gates = {gate.stage: gate for gate in result.board.gates}
     table = Table(title=f"{result.board.project} — lifecycle", title_justify="left", header_style="bold")
-    for col in ("#", "stage", "status", "evidence"):
+    for col in ("#", "stage", "status", "gate", "evidence"):
         table.add_column(col)
     for record in result.board.stages:
         table.add_row(str(record.stage.number), record.stage.label,
-                      f"[{STATUS_STYLE[record.status]}]{record.status.value}", record.note or "")
+                      f"[{STATUS_STYLE[record.status]}]{record.status.value}", _gate_cell(gates[record.stage]),
+                      record.note or "")
     console.print(table)
     lines = [("project", result.project_dir), ("spec", result.spec),
              ("feasibility", f"{result.feasibility}  ({result.feasibility_report})"),
              ("dataset", f"{result.dataset} (splits: {', '.join(result.splits.values())})"),
-             ("data report", result.data_report),
              ("features", f"{result.feature_set}  (`steward features list`; dictionary {result.data_dictionary})"),
              ("training", f"run {result.training_run[:8]}; best {result.best_candidate}"),
-             ("evaluation", result.evaluation), ("report", result.performance_report),
-             ("model card", result.model_card), ("model", f"{result.model}  (`steward models show {result.model}`)")]
+             ("evaluation", result.evaluation), ("model", f"{result.model}  (`steward models show {result.model}`)")]
     console.print("\n".join(f"{label:<12} {value}" for label, value in lines), highlight=False)
     for line in result.promotion:
         console.print(f"  [dim]promotion:[/] {line}", highlight=False)
@@ -153,4 +154,9 @@ def quickstart(directory: Path = typer.Argument(Path("steward-quickstart"), help
         console.print(f"  [dim]retraining:[/] {line}", highlight=False)
     if result.not_yet:
         console.print(f"[dim]Not in the quickstart yet: {', '.join(result.not_yet)}.[/]")
-    console.print(f"Next: cd {directory} && steward status && steward monitor runs && steward deliverables")
+    reports = [result.data_report, result.feasibility_report, result.data_dictionary, result.performance_report,
+               result.model_card, result.champion_challenger_report]
+    console.print("reports:\n" + "\n".join(f"  {path}" for path in reports if path), highlight=False,
+                  soft_wrap=True)
+    console.print(f"Next: cd {directory} && steward ui   (the dashboard: http://127.0.0.1:8000/ui/), or "
+                  "steward status, steward monitor runs, steward deliverables")

@@ -11,7 +11,7 @@ from pydantic import BaseModel
 from mlsteward.data.splits import SplitConfig
 from mlsteward.datasets import gss_label_events, gss_occupation_history
 from mlsteward.errors import GateRefused, InvalidInput
-from mlsteward.lifecycle.board import LifecycleBoard, lifecycle_board
+from mlsteward.lifecycle.board import lifecycle_board
 from mlsteward.lifecycle.data_stage import assess_dataset
 from mlsteward.lifecycle.datasets import add_dataset, load_dataset
 from mlsteward.lifecycle.evaluation import EvaluationOutcome, evaluate_model
@@ -25,6 +25,7 @@ from mlsteward.lifecycle.quickstart_retraining import join_occupation, retrain_a
 from mlsteward.lifecycle.registry import register_model
 from mlsteward.lifecycle.signoffs import acting_as, sign_off
 from mlsteward.lifecycle.splits import split_and_register
+from mlsteward.lifecycle.stage_gates import ProjectStatus, project_status
 from mlsteward.lifecycle.training import TrainingResult, train_models
 from mlsteward.settings import resolve_settings
 from mlsteward.spec import load_spec
@@ -60,7 +61,7 @@ class QuickstartResult(BaseModel):
     challenger: str
     retraining: list[str]
     champion_challenger_report: str
-    board: LifecycleBoard
+    board: ProjectStatus  # each stage's recorded status and its gate
     not_yet: list[str] = []
 
 
@@ -120,7 +121,7 @@ def run_quickstart(directory: Path, step: Step = lambda _: None) -> QuickstartRe
         evaluation=_evaluation_line(evaluation), performance_report=evaluation.report_path,
         model_card=evaluation.card_path, model=promotion.model, promotion=promotion.lines, monitoring=monitoring,
         challenger=retraining.challenger, retraining=retraining.lines, champion_challenger_report=retraining.report,
-        board=lifecycle_board(store, spec))
+        board=project_status(workspace, spec))
 
 
 class Promotion(BaseModel):
@@ -129,11 +130,20 @@ class Promotion(BaseModel):
 
 
 def _govern(workspace: Workspace, spec, evaluation: EvaluationOutcome) -> Promotion:
-    """Register the evaluated model and take it through the promotion gate as the charter's stakeholders
-    would: refused first (a failing check, missing sign-offs), then the fairness finding waived with a
-    reason by the compliance officer, both sign-offs recorded, and promoted."""
+    """Register the evaluated model and take it through the promotion gate (``take_through_gate``)."""
     version = register_model(workspace, spec, evaluation.model_run, MODEL_NAME).version
     lines = [f"registered {version.ref} ({version.format}; ONNX: {version.onnx_note.split(':')[0]})"]
+    promoted, steps = take_through_gate(workspace, spec, version.ref)
+    return Promotion(model=promoted, lines=lines + steps)
+
+
+def take_through_gate(workspace: Workspace, spec, ref: str) -> tuple[str, list[str]]:
+    """Take model version ``ref`` through the promotion gate as the charter's example stakeholders would:
+    refused first (a failing check, missing sign-offs), then each failing check waived with a reason by the
+    compliance officer and logged as a decision, both sign-offs recorded, and promoted by the ML engineer.
+    The promoted version's ref, and what happened, in order."""
+    version = workspace.store.models.resolve(ref)
+    lines = []
     people = {p.role: p for p in spec.charter.stakeholders}
     owner, compliance, engineer = people["product_owner"], people["compliance_officer"], people["ml_engineer"]
     try:
@@ -158,7 +168,7 @@ def _govern(workspace: Workspace, spec, evaluation: EvaluationOutcome) -> Promot
     with acting_as(workspace.store, engineer.email or engineer.name):
         promoted = promote(workspace, spec, version.ref)
     lines.append(f"{promoted.ref} promoted to {promoted.status} ({', '.join(promoted.aliases)})")
-    return Promotion(model=promoted.ref, lines=lines)
+    return promoted.ref, lines
 
 
 def _best_line(training: TrainingResult) -> str:

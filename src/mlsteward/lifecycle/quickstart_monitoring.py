@@ -4,12 +4,16 @@ and feedback logs), most of their labels sent back, and a monitor run over that 
 
 from __future__ import annotations
 
+import warnings
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import pandas as pd
 from pydantic import BaseModel
-from starlette.testclient import TestClient
+
+with warnings.catch_warnings():  # newer starlette asks for httpx2 and warns; httpx serves this in-process use fine
+    warnings.filterwarnings("ignore", message="Using `httpx` with `starlette.testclient` is deprecated")
+    from starlette.testclient import TestClient
 
 from mlsteward.lifecycle.datasets import load_dataset
 from mlsteward.lifecycle.deployment import deploy_model
