@@ -58,3 +58,17 @@ def store(store_url: str):
     opened = Store.open(store_url, actor="tester")
     yield opened
     opened.close()
+
+
+@pytest.fixture(scope="session")
+def quickstart_project(tmp_path_factory: pytest.TempPathFactory) -> tuple[str, str]:
+    """`steward quickstart` run once, as a user runs it: (its folder, what it printed). Copy the folder before
+    changing anything in it (``shutil.copytree``): other tests read the same one."""
+    from typer.testing import CliRunner
+
+    from mlsteward.cli.main import app
+
+    folder = tmp_path_factory.mktemp("quickstart") / "qs"
+    shown = CliRunner().invoke(app, ["quickstart", str(folder)])
+    assert shown.exit_code == 0, shown.output
+    return str(folder), shown.output

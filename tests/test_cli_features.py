@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import shutil
 from pathlib import Path
 
 import pandas as pd
@@ -15,10 +16,10 @@ runner = CliRunner()
 
 
 @pytest.fixture(scope="module")
-def quickstart(tmp_path_factory: pytest.TempPathFactory) -> Path:
+def quickstart(quickstart_project: tuple[str, str], tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A copy of the quickstart's project: its retrain fitted a second feature set, gss-income@2."""
     folder = tmp_path_factory.mktemp("features-cli") / "qs"
-    result = runner.invoke(app, ["quickstart", str(folder)])
-    assert result.exit_code == 0, result.output
+    shutil.copytree(quickstart_project[0], folder)
     return folder
 
 
@@ -35,7 +36,7 @@ def test_fit_is_recorded_once_and_listed_in_the_catalog(quickstart: Path, monkey
     listing = json.loads(invoke(quickstart, "features", "list", "--json", monkeypatch=monkeypatch).output)
     names = [f["feature"] for f in listing["features"]]
     assert names[:3] == ["prestige", "prestige_scaled", "prestige_band"]
-    assert {f["feature_set"] for f in listing["features"]} == {"gss-income@1"}
+    assert {f["feature_set"] for f in listing["features"]} == {"gss-income@2"}  # the newest: the retrain's
     shown = json.loads(invoke(quickstart, "features", "show", "education", "--json", monkeypatch=monkeypatch).output)
     assert shown["source_columns"] == ["educcat"] and "education=Bachelor" in shown["outputs"]
     record = json.loads(invoke(quickstart, "features", "show", "gss-income@1", "--json", monkeypatch=monkeypatch).output)
@@ -59,7 +60,7 @@ def test_validate_exits_1_on_shifted_rows(quickstart: Path, monkeypatch: pytest.
 
 def test_dictionary_prints_markdown_and_writes_html(quickstart: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     markdown = invoke(quickstart, "features", "dictionary", "gss-income", monkeypatch=monkeypatch)
-    assert markdown.exit_code == 0 and markdown.output.startswith("# Data dictionary: gss-income@1")
+    assert markdown.exit_code == 0 and markdown.output.startswith("# Data dictionary: gss-income@2")  # the newest
     html = invoke(quickstart, "features", "dictionary", "gss-income@1", "-f", "html", "-o", "dict.html",
                   monkeypatch=monkeypatch)
     assert html.exit_code == 0 and (quickstart / "dict.html").read_text().startswith("<!DOCTYPE html>")

@@ -17,9 +17,6 @@ from playwright import sync_api as playwright
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "serving"))
 from test_serving_app import LiveServer
-from typer.testing import CliRunner
-
-from mlsteward.cli.main import app
 from mlsteward.lifecycle.deployment import deploy_model
 from mlsteward.lifecycle.quickstart import take_through_gate
 from mlsteward.lifecycle.signoffs import acting_as
@@ -33,20 +30,20 @@ CHROMIUM = os.environ.get("STEWARD_CHROMIUM") or shutil.which("chromium") or "/u
 SCREENSHOTS = os.environ.get("STEWARD_SCREENSHOTS")
 
 
+def test_the_quickstart_ends_with_every_stages_gate_and_its_reports(quickstart_project: tuple[str, str]) -> None:
+    shown = quickstart_project[1]
+    board = shown.split("lifecycle", 1)[1].split("project ", 1)[0]  # the closing table
+    assert "gate" in board and all(stage.label in board for stage in Stage)
+    assert len(re.findall(r"│ (pass|fail|missing) +│", board)) == len(Stage)
+    assert "reports:" in shown and "champion-challenger" in shown and "steward ui" in shown
+
+
 @pytest.fixture(scope="module")
-def project(tmp_path_factory: pytest.TempPathFactory) -> dict:
-    """The quickstart's project, its workspace, spec and API tokens for its people and a visitor.
-    ``STEWARD_DASHBOARD_PROJECT``: a copy of that quickstart folder is used instead of running it again."""
+def project(quickstart_project: tuple[str, str], tmp_path_factory: pytest.TempPathFactory) -> dict:
+    """A copy of the quickstart's project (the README's main command), its workspace, spec and API tokens for
+    its people and a visitor; its challenger promoted by its stakeholders and deployed live."""
     folder = tmp_path_factory.mktemp("dashboard") / "qs"
-    if os.environ.get("STEWARD_DASHBOARD_PROJECT"):
-        shutil.copytree(os.environ["STEWARD_DASHBOARD_PROJECT"], folder)
-    else:  # the README's main command, as a user runs it
-        shown = CliRunner().invoke(app, ["quickstart", str(folder)])
-        assert shown.exit_code == 0, shown.output
-        board = shown.output.split("lifecycle", 1)[1].split("project ", 1)[0]  # the closing table
-        assert "gate" in board and all(stage.label in board for stage in Stage)
-        assert len(re.findall(r"│ (pass|fail|missing) +│", board)) == len(Stage)
-        assert "reports:" in shown.output and "champion-challenger" in shown.output
+    shutil.copytree(quickstart_project[0], folder)
     workspace = Workspace(resolve_settings(start=folder))
     spec = load_spec(folder / "steward.yaml")
     people = {p.role: p.email for p in spec.charter.stakeholders}

@@ -42,6 +42,7 @@ from mlsteward.serving.errors import (
     json_response,
     request_id_of,
 )
+from mlsteward.serving.fallback_rule import RuleFallback
 from mlsteward.serving.host import (
     ENDPOINT_TTL_S,
     LoadedModel,
@@ -166,6 +167,7 @@ def create_app(workspace: Workspace, *, require_token: bool = True, max_body_byt
         *key[0].split("@", 1), requests, rows))
     host = ModelHost(workspace, batcher, max_loaded=max_loaded, on_loaded=metrics.models_loaded.set)
     pump = SinkPump(sink if sink is not None else NullSink(), on_lost=metrics.log_lost.inc)
+    rule = RuleFallback.of(workspace)  # the charter's baseline rule: the last fallback
     shadows: set[asyncio.Task] = set()  # running shadow scorings (kept referenced until done)
 
     @asynccontextmanager
@@ -181,6 +183,7 @@ def create_app(workspace: Workspace, *, require_token: bool = True, max_body_byt
                 await asyncio.wait(set(shadows), timeout=10)
             batcher.close()
             pump.close()
+            host.features.close()
             if feedback_sink is not None:
                 try:
                     feedback_sink.close()
@@ -241,15 +244,25 @@ def create_app(workspace: Workspace, *, require_token: bool = True, max_body_byt
             try:
                 prediction = await host.predict(loaded, frame)
             except Exception as exc:
-                if isinstance(exc, StewardError) or routed.fallback is None:
+                if isinstance(exc, StewardError):
                     raise
-                metrics.errors.labels(*labels, protocol, "model_failed").inc()  # the fallback answers instead
-                log.warning("%s raised on request %s (%s): %s answers", loaded.ref, request_id, exc,
-                            routed.fallback.ref)
-                loaded, arm = await run_in_threadpool(host.load, routed.fallback), "fallback"
-                labels = (loaded.version.name, str(loaded.version.version))
-                frame, context = await run_in_threadpool(prepare, loaded, body)
-                prediction = await host.predict(loaded, frame)
+                if routed.fallback is not None:  # the previous version answers instead
+                    log.warning("%s raised on request %s (%s): %s answers", loaded.ref, request_id, exc,
+                                routed.fallback.ref)
+                    metrics.errors.labels(*labels, protocol, "model_failed").inc()
+                    loaded, arm = await run_in_threadpool(host.load, routed.fallback), "fallback"
+                    labels = (loaded.version.name, str(loaded.version.version))
+                    frame, context = await run_in_threadpool(prepare, loaded, body)
+                    prediction = await host.predict(loaded, frame)
+                else:  # else the charter's baseline rule, when it can answer (not for a pinned NAME@VERSION)
+                    answer = await run_in_threadpool(rule.predict, loaded, frame) if rule and "@" not in name \
+                        else None
+                    if answer is None:
+                        raise
+                    log.warning("%s raised on request %s (%s): %s answers", loaded.ref, request_id, exc,
+                                rule.label)
+                    metrics.errors.labels(*labels, protocol, "model_failed").inc()
+                    prediction, arm = answer, "fallback"
             payload = respond(prediction, context, request_id)
         except Exception as exc:
             code = exc.code if isinstance(exc, StewardError) else "internal_error"

@@ -28,6 +28,7 @@ import pandas as pd
 from mlsteward.errors import InvalidInput, NotFound, StewardError
 from mlsteward.serving.batcher import AdaptiveBatcher
 from mlsteward.serving.errors import MalformedBody
+from mlsteward.serving.online_features import OnlineFeatures
 from mlsteward.serving.rollout import Endpoint, route
 from mlsteward.serving.schema import columns_from_body, columns_from_v2_inputs, frame_for_schema, v2_datatype
 from mlsteward.store.models import ModelVersion, parse_model_ref
@@ -104,6 +105,7 @@ class Prediction:
     frame: pd.DataFrame
     predictions: list
     probabilities: list[list[float]] | None
+    answered_by: str | None = None  # set when a rule answered instead of the version (a fallback)
 
     @property
     def version(self) -> ModelVersion:
@@ -130,6 +132,7 @@ class ModelHost:
         self._loading: dict[str, threading.Lock] = {}
         self._endpoints: dict[str, tuple[float, Endpoint | None]] = {}
         self._resolved: dict[str, tuple[float, ModelVersion]] = {}
+        self.features = OnlineFeatures(workspace)  # view features the requests leave out, by entity id
 
     # -- resolving and loading (blocking: call from a worker thread) ---------------------------------
     def resolve(self, ref: str) -> ModelVersion:
@@ -249,7 +252,8 @@ class ModelHost:
     # -- requests (parsing and validating is blocking work too: call from a worker thread) ---------
     def rows_v1(self, loaded: LoadedModel, body: bytes) -> pd.DataFrame:
         """The rows of a v1 request body, checked against the version's input schema."""
-        return frame_for_schema(columns_from_body(parse_json(body)), loaded.version.input_schema)
+        schema = loaded.version.input_schema
+        return frame_for_schema(self.features.fill(columns_from_body(parse_json(body)), schema), schema)
 
     def rows_v2(self, loaded: LoadedModel, body: bytes) -> tuple[pd.DataFrame, dict]:
         """The rows of an Open Inference Protocol V2 request, and the request (for its id and outputs)."""
@@ -266,7 +270,8 @@ class ModelHost:
             if unknown:
                 raise InvalidInput(f"unknown output {', '.join(unknown)}: this model's outputs are "
                                    f"{', '.join(known)}")
-        frame = frame_for_schema(columns_from_v2_inputs(request.get("inputs")), loaded.version.input_schema)
+        schema = loaded.version.input_schema
+        frame = frame_for_schema(self.features.fill(columns_from_v2_inputs(request.get("inputs")), schema), schema)
         return frame, request
 
     async def predict(self, loaded: LoadedModel, frame: pd.DataFrame) -> Prediction:
@@ -299,8 +304,11 @@ def resolve_version(workspace: Workspace, ref: str) -> ModelVersion:
 
 # -- the shapes of responses -------------------------------------------------------------------------
 def v1_response(prediction: Prediction, request_id: str) -> dict:
-    return {"model": prediction.version.ref, "request_id": request_id, "predictions": prediction.predictions,
-            "probabilities": prediction.probabilities, "classes": prediction.classes}
+    response = {"model": prediction.version.ref, "request_id": request_id, "predictions": prediction.predictions,
+                "probabilities": prediction.probabilities, "classes": prediction.classes}
+    if prediction.answered_by:
+        response["fallback"] = prediction.answered_by  # the version raised; this answered instead
+    return response
 
 
 def v2_output_names(loaded: LoadedModel) -> list[str]:

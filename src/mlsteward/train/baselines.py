@@ -84,32 +84,37 @@ class RuleBaseline(ClassifierMixin, BaseEstimator):
 
     def _rule(self, X: pd.DataFrame) -> np.ndarray:  # noqa: N803
         """0/1 per row."""
-        expression = self.expression
-        if not isinstance(X, pd.DataFrame):
-            raise InvalidInput(f"the rule '{expression}' reads columns by name: give a data frame, not "
-                               f"a {type(X).__name__}")
-        columns = _names(expression)
-        unknown = [c for c in columns if c not in X.columns]
-        if unknown:
-            known = [str(c) for c in X.columns]
-            hints = "".join(f" (did you mean '{m[0]}' for '{c}'?)"
-                            for c in unknown if (m := difflib.get_close_matches(c, known, n=1)))
-            raise InvalidInput(f"the rule '{expression}' reads column(s) {unknown} that the data lacks{hints}; "
-                               f"the columns are: {known[:30]}")
-        try:
-            result = X.eval(expression, engine="python")
-        except Exception as exc:  # noqa: BLE001 - pandas raises many kinds; all mean a bad rule
-            raise InvalidInput(f"the rule '{expression}' cannot be evaluated: {exc}") from exc
-        if not isinstance(result, pd.Series) or len(result) != len(X):
-            raise InvalidInput(f"the rule '{expression}' must give true or false per row, e.g. "
-                               "'days_since_last_login > 30'")
-        if pd.api.types.is_bool_dtype(result):
-            return result.fillna(False).to_numpy(dtype=bool).astype(int)
-        values = pd.to_numeric(result, errors="coerce")
-        if not values.dropna().isin([0, 1]).all():
-            raise InvalidInput(f"the rule '{expression}' gives values other than true/false on some rows: "
-                               "write a condition, e.g. 'days_since_last_login > 30'")
-        return values.fillna(0).to_numpy(dtype=int)
+        return rule_holds(self.expression, X)
+
+
+def rule_holds(expression: str, X: pd.DataFrame) -> np.ndarray:  # noqa: N803
+    """1 where the condition ``expression`` (on the columns of ``X``, by name) holds, else 0; a missing result
+    counts as 0. ``InvalidInput`` names what is wrong with the rule or the columns it lacks."""
+    if not isinstance(X, pd.DataFrame):
+        raise InvalidInput(f"the rule '{expression}' reads columns by name: give a data frame, not "
+                           f"a {type(X).__name__}")
+    columns = _names(expression)
+    unknown = [c for c in columns if c not in X.columns]
+    if unknown:
+        known = [str(c) for c in X.columns]
+        hints = "".join(f" (did you mean '{m[0]}' for '{c}'?)"
+                        for c in unknown if (m := difflib.get_close_matches(c, known, n=1)))
+        raise InvalidInput(f"the rule '{expression}' reads column(s) {unknown} that the data lacks{hints}; "
+                           f"the columns are: {known[:30]}")
+    try:
+        result = X.eval(expression, engine="python")
+    except Exception as exc:  # noqa: BLE001 - pandas raises many kinds; all mean a bad rule
+        raise InvalidInput(f"the rule '{expression}' cannot be evaluated: {exc}") from exc
+    if not isinstance(result, pd.Series) or len(result) != len(X):
+        raise InvalidInput(f"the rule '{expression}' must give true or false per row, e.g. "
+                           "'days_since_last_login > 30'")
+    if pd.api.types.is_bool_dtype(result):
+        return result.fillna(False).to_numpy(dtype=bool).astype(int)
+    values = pd.to_numeric(result, errors="coerce")
+    if not values.dropna().isin([0, 1]).all():
+        raise InvalidInput(f"the rule '{expression}' gives values other than true/false on some rows: "
+                           "write a condition, e.g. 'days_since_last_login > 30'")
+    return values.fillna(0).to_numpy(dtype=int)
 
 
 def _names(expression: str) -> list[str]:

@@ -45,19 +45,28 @@ def add_dashboard(app: FastAPI, workspace: Workspace, *, open_reading: bool) -> 
         return View(workspace=workspace, spec=load_spec(path) if path else None, user=user,
                     query=parse_qs(request.url.query))
 
-    async def show(request: Request, build: Builder, **params: str) -> Response:
+    async def reader(request: Request) -> tuple[str | None, Response | None]:
+        """Who reads (None: anonymous), or the redirect to the sign-in page when reading needs a token."""
         user = await run_in_threadpool(viewer, request)
         if user is None and not open_reading:
-            return RedirectResponse(sign_in_url(request), status_code=303)
+            return None, RedirectResponse(sign_in_url(request), status_code=303)
+        return user, None
+
+    async def show(request: Request, build: Builder, **params: str) -> Response:
+        user, denied = await reader(request)
+        if denied:
+            return denied
         try:
             view = await run_in_threadpool(view_of, request, user)
+        except StewardError as exc:  # steward.yaml does not load
+            page = Page("message.html", "steward.yaml has problems", {"message": str(exc)}, status=400)
+            return html(request, View(workspace=workspace, spec=None, user=user), page)
+        try:
             page = await run_in_threadpool(functools.partial(build, view, **params))
         except NotFound as exc:
             page = Page("message.html", "Not found", {"message": str(exc)}, status=404)
-            view = View(workspace=workspace, spec=None, user=user)
         except StewardError as exc:
             page = Page("message.html", "Cannot show this page", {"message": str(exc)}, status=400)
-            view = View(workspace=workspace, spec=None, user=user)
         return html(request, view, page)
 
     def html(request: Request, view: View, page: Page) -> HTMLResponse:
@@ -90,8 +99,9 @@ def add_dashboard(app: FastAPI, workspace: Workspace, *, open_reading: bool) -> 
     @app.get("/ui/reports/{name}", include_in_schema=False)
     async def report(request: Request, name: str) -> Response:
         """A report written under the project's ``.steward/reports`` (HTML, JSON or Markdown)."""
-        if await run_in_threadpool(viewer, request) is None and not open_reading:
-            return RedirectResponse(sign_in_url(request), status_code=303)
+        _, denied = await reader(request)
+        if denied:
+            return denied
         folder = (Path(workspace.settings.project_root) / REPORTS_DIR).resolve()
         path = (folder / name).resolve()
         if path.parent != folder or not path.is_file() or path.suffix not in (".html", ".json", ".md"):
@@ -102,8 +112,9 @@ def add_dashboard(app: FastAPI, workspace: Workspace, *, open_reading: bool) -> 
     @app.get("/ui/monitoring/runs/{run}/drift-report", include_in_schema=False)
     async def drift_report(request: Request, run: str) -> Response:
         """The run's drift report, as `steward monitor show RUN --html` writes it."""
-        if await run_in_threadpool(viewer, request) is None and not open_reading:
-            return RedirectResponse(sign_in_url(request), status_code=303)
+        _, denied = await reader(request)
+        if denied:
+            return denied
         from mlsteward.ui.pages.monitoring import drift_report_html
 
         try:
@@ -115,8 +126,9 @@ def add_dashboard(app: FastAPI, workspace: Workspace, *, open_reading: bool) -> 
     @app.get("/ui/artifacts/{digest}/{file}", include_in_schema=False)
     async def artifact(request: Request, digest: str, file: str) -> Response:
         """A stored report, card or evidence file (never data, models or pipelines), checked against its digest."""
-        if await run_in_threadpool(viewer, request) is None and not open_reading:
-            return RedirectResponse(sign_in_url(request), status_code=303)
+        _, denied = await reader(request)
+        if denied:
+            return denied
         media = media_type(file)
         if media is None:
             return Response(f"{file!r} is not a document the dashboard shows", status_code=404,

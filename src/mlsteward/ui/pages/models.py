@@ -3,6 +3,7 @@ promotion history (gate decisions, sign-offs, waivers, status changes); one eval
 
 from __future__ import annotations
 
+from mlsteward.store.evaluations import EvaluationRecord
 from mlsteward.store.models import ModelVersion
 from mlsteward.ui.links import artifact_href
 from mlsteward.ui.render import markdown_html
@@ -44,7 +45,7 @@ def evaluation(view: View, ref: str) -> Page:
     return Page("evaluation.html", f"Evaluation {record.id[:8]}", {"e": _evaluation_links(record), "card": card})
 
 
-def _evaluation_links(record) -> dict:
+def _evaluation_links(record: EvaluationRecord) -> dict:
     return {"record": record, "report": artifact_href(record.report_digest, "performance-report.html"),
             "card": artifact_href(record.card_digest, "model-card.md"),
             "results": artifact_href(record.results_digest, "evaluation.json")}

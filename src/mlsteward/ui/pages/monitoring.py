@@ -3,12 +3,16 @@ run; one feature's drift history with its latest distributions; one incident."""
 
 from __future__ import annotations
 
+import datetime as dt
+
+from mlsteward.errors import NotFound
 from mlsteward.monitor.drift_results import ColumnDrift, DatasetDrift
 from mlsteward.report._charts import BLUE, GREY
 from mlsteward.report._format import plotly_text
 from mlsteward.store.monitoring import MonitorRunRecord
 from mlsteward.ui.charts import horizontal_bars, lines
 from mlsteward.ui.view import Page, View
+from mlsteward.workspace import Workspace
 
 RUNS = 500
 PERFORMANCE = ("roc_auc", "accuracy", "f1", "estimated_accuracy", "estimated_roc_auc", "rmse", "mae")
@@ -54,8 +58,6 @@ def drift_history(view: View, column: str) -> Page:
     key = f"drift.{column}"
     latest_run = next((r for r in reversed(runs) if key in r.signals), None)
     if latest_run is None:
-        from mlsteward.errors import NotFound
-
         raise NotFound(f"no monitor run tested the input {column!r} for drift: the Monitoring page lists the inputs")
     drift = _drift_of(view.store.monitoring.run(latest_run.id))
     result = drift.column(column) if drift else None
@@ -71,9 +73,8 @@ def incident(view: View, ref: str) -> Page:
     return Page("incident.html", f"Incident {record.ref}: {record.title}", {"incident": record})
 
 
-def drift_report_html(workspace, run: str) -> str:
+def drift_report_html(workspace: Workspace, run: str) -> str:
     """The run's drift report page (what `steward monitor show RUN --html` writes)."""
-    from mlsteward.errors import NotFound
     from mlsteward.report import render_drift_report
 
     record = workspace.store.monitoring.run(run)
@@ -139,6 +140,4 @@ def _over_time(runs: list[MonitorRunRecord], series: dict[str, str], y_title: st
 
 
 def _iso(ms: int) -> str:
-    import datetime as dt
-
     return dt.datetime.fromtimestamp(ms / 1000, tz=dt.UTC).strftime("%Y-%m-%d %H:%M:%S")
