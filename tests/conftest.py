@@ -47,7 +47,7 @@ def pg_url():
 
 
 @pytest.fixture(params=BACKENDS)
-def store_url(request: pytest.FixtureRequest, tmp_path) -> str:  # noqa: ANN001
+def store_url(request: pytest.FixtureRequest, tmp_path) -> str:
     if request.param == "sqlite":
         return f"sqlite:///{tmp_path / 'steward.db'}"
     return request.getfixturevalue("pg_url")

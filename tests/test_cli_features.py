@@ -23,7 +23,7 @@ def quickstart(quickstart_project: tuple[str, str], tmp_path_factory: pytest.Tem
     return folder
 
 
-def invoke(folder: Path, *args: str, monkeypatch: pytest.MonkeyPatch):  # noqa: ANN201
+def invoke(folder: Path, *args: str, monkeypatch: pytest.MonkeyPatch):
     monkeypatch.chdir(folder)
     return runner.invoke(app, list(args))
 
@@ -108,7 +108,7 @@ def test_join_materialize_get_and_transform(quickstart: Path, monkeypatch: pytes
     (("features", "materialize", "-v", "nope"), "no feature view 'nope'"),
     (("features", "join", "gss-test@1", "-v", "occupation", "-t", "year"), "year"),
 ])
-def test_bad_input_is_one_clear_line(quickstart: Path, monkeypatch: pytest.MonkeyPatch, args, message) -> None:  # noqa: ANN001
+def test_bad_input_is_one_clear_line(quickstart: Path, monkeypatch: pytest.MonkeyPatch, args, message) -> None:
     result = invoke(quickstart, *args, monkeypatch=monkeypatch)
     assert result.exit_code == 2 and message in result.output, result.output
 

@@ -17,6 +17,7 @@ from playwright import sync_api as playwright
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "serving"))
 from test_serving_app import LiveServer
+
 from mlsteward.lifecycle.deployment import deploy_model
 from mlsteward.lifecycle.quickstart import take_through_gate
 from mlsteward.lifecycle.signoffs import acting_as
