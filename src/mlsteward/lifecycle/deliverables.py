@@ -143,7 +143,7 @@ class Found:
     evidence: list[DeliverableEvidence] | None = None
 
 
-_DEPLOY = "not built in Steward yet: the deployment stage (stage 7, `steward deploy`) will produce it"
+_SCAN = "not built in Steward yet: the dependency and licence review (`steward scan`) will produce it"
 
 CATALOGUE: tuple[Deliverable, ...] = (
     Deliverable("project_charter", "Project charter", Stage.SCOPING, "product_owner"),
@@ -167,14 +167,11 @@ CATALOGUE: tuple[Deliverable, ...] = (
     Deliverable("explainability_bundle", "Explainability bundle", Stage.EVALUATION, "data_scientist"),
     Deliverable("failure_modes", "Failure mode catalog", Stage.EVALUATION, "data_scientist"),
     Deliverable("model_card", "Model card", Stage.EVALUATION, "ml_engineer", cross_cutting=True),
-    Deliverable("serving_docs", "API/serving docs", Stage.DEPLOYMENT, "ml_engineer",
-                planned=_DEPLOY + " from the prediction service's API schema"),
-    Deliverable("deployment_pipeline", "Deployment pipeline definition", Stage.DEPLOYMENT, "mlops_engineer",
-                planned=_DEPLOY),
-    Deliverable("observability_spec", "Observability spec", Stage.DEPLOYMENT, "mlops_engineer",
-                planned=_DEPLOY + " (the prediction service's metrics, logs and alerts)"),
+    Deliverable("serving_docs", "API/serving docs", Stage.DEPLOYMENT, "ml_engineer"),
+    Deliverable("deployment_pipeline", "Deployment pipeline definition", Stage.DEPLOYMENT, "mlops_engineer"),
+    Deliverable("observability_spec", "Observability spec", Stage.DEPLOYMENT, "mlops_engineer"),
     Deliverable("security_checklist", "Security & compliance checklist", Stage.DEPLOYMENT, "compliance_officer",
-                planned=_DEPLOY + " (the deployment gate's security and compliance checks)"),
+                planned=_SCAN + " (the deployment gate's security and compliance checks)"),
     Deliverable("change_log", "Change log", Stage.DEPLOYMENT, "mlops_engineer", cross_cutting=True),
     Deliverable("monitoring_dashboard", "Monitoring dashboard", Stage.MONITORING, "mlops_engineer"),
     Deliverable("drift_alerts", "Drift & alert configuration", Stage.MONITORING, "mlops_engineer"),
@@ -224,4 +221,8 @@ def deliverables(workspace: Workspace, spec: Spec) -> DeliverablesView:
 __all__ = ["CATALOGUE", "FINDERS", "STATUSES", "Deliverable", "DeliverableEvidence", "DeliverableView",
            "DeliverablesView", "Found", "Sources", "deliverables", "deliverables_of", "finder"]
 
-from mlsteward.lifecycle import deliverable_finders, monitoring_deliverables  # noqa: F401, E402 - register the finders
+from mlsteward.lifecycle import (  # noqa: F401 - register the finders
+    deliverable_finders,
+    deployment_deliverables,
+    monitoring_deliverables,
+)

@@ -20,7 +20,8 @@ def evidence_href(link: EvidenceLink | None) -> str | None:
         return artifact_href(link.digest, file)
     pages = {"run": "/ui/runs/", "run_artifact": "/ui/runs/", "dataset": "/ui/data/", "dataset_version": "/ui/data/",
              "dataset_evidence": "/ui/data/", "model_version": "/ui/models/", "evaluation": "/ui/evaluations/",
-             "feature_set": "/ui/features#", "feature_set_leakage_log": "/ui/features#"}
+             "feature_set": "/ui/features#", "feature_set_leakage_log": "/ui/features#",
+             "deployment": "/ui/deployments#", "monitor_run": "/ui/monitoring/runs/", "prediction_log": "/ui/monitoring#"}
     if link.kind in pages:
         return pages[link.kind] + quote(link.ref.split(":", 1)[0], safe="@")
     return "/ui/governance"
