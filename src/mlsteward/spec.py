@@ -36,6 +36,7 @@ from mlsteward.spec_gates import (
     unique_names,
 )
 from mlsteward.spec_governance import GovernanceSpec, Risk
+from mlsteward.spec_labeling import LabelingSpec
 from mlsteward.spec_monitoring import MonitoringSpec
 from mlsteward.spec_training import FeasibilitySpec, TrainingSpec
 
@@ -94,6 +95,7 @@ class Constraints(SpecModel):
 
     p95_latency_ms: Annotated[float, Field(gt=0)] | None = None
     cost_per_prediction_usd: Annotated[float, Field(ge=0)] | None = None
+    labeling_budget_usd: Annotated[float, Field(ge=0)] | None = None
     interpretability: Literal["none", "low", "medium", "high"] = "medium"
     other: list[str] = []
 
@@ -213,6 +215,7 @@ class Spec(SpecModel):
     gates: dict[str, list[Annotated[GateCheckItem, AfterValidator(_signoff_roles_held)]]] = {}
     governance: GovernanceSpec = GovernanceSpec()
     monitoring: MonitoringSpec = MonitoringSpec()
+    labeling: LabelingSpec = LabelingSpec()
     store: StoreConfig | None = None
 
     @field_validator("governance")

@@ -6,7 +6,8 @@ such as ``drift_share``, ``dataset_drifted`` (0 or 1), ``prediction_drifted``, `
 ``estimated_accuracy``, ``expected_calibration_error``, ``demographic_parity_difference.gender``,
 ``p95_latency_ms``, ``error_rate``, ``cost_per_prediction_usd``, ``importance_spearman``,
 ``labelled_rows``, ``days_since_training``, ``reference_age_days`` (data freshness),
-``labels_since_training`` (new labelled data: feedback rows since the live version was registered)
+``labels_since_training`` (new labelled data since the live version was registered: feedback rows, and
+low-confidence predictions reviewed in a labeling project)
 (`steward monitor run --json` lists every one). An alert rule and a retraining trigger are both a signal with a ``min`` or ``max``:
 it fires when the observed value is below ``min`` or above ``max`` (a signal the run could not
 compute, such as a metric before any labels arrived, fires nothing).

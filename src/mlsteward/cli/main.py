@@ -15,6 +15,7 @@ from mlsteward.cli import (
     features,
     governance,
     incidents,
+    label,
     loadtest,
     models,
     monitor,
@@ -68,6 +69,7 @@ app.command("rollback")(deploy.rollback)
 app.add_typer(deploy.app, name="deployments")
 app.add_typer(monitor.app, name="monitor")
 app.add_typer(incidents.app, name="incident")
+app.add_typer(label.app, name="label")
 app.command("retrain")(retrain.retrain)
 app.command("roi")(governance.roi)
 app.add_typer(governance.risks_app, name="risks")

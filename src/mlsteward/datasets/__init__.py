@@ -66,6 +66,8 @@ import gzip
 from importlib.resources import files
 from typing import TYPE_CHECKING
 
+from mlsteward.datasets.reviews import REVIEW_LABELS, load_fine_food_reviews
+
 if TYPE_CHECKING:  # pandas is needed only to load, not to import this module
     import pandas
 
@@ -75,8 +77,10 @@ __all__ = [
     "GSS_WAGES_SENSITIVE_COLUMNS",
     "GSS_WAGES_TARGET",
     "GSS_WAGES_TIME_COLUMN",
+    "REVIEW_LABELS",
     "describe_gss_wages",
     "gss_wages_with_target",
+    "load_fine_food_reviews",
     "load_gss_wages",
 ]
 

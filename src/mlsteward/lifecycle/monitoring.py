@@ -105,12 +105,15 @@ def run_monitor(workspace: Workspace, spec: Spec, name: str | None = None, *, en
 
 
 def _lifecycle_signals(workspace: Workspace, version: ModelVersion, reference: str, end: int) -> dict[str, float]:
-    """Age of the model and of its reference, and the volume of new labelled data: the labels sent back
-    (feedback rows) since the live version was registered."""
+    """Age of the model and of its reference, and the volume of new labelled data since the live version was
+    registered: the labels sent back (feedback rows) and the low-confidence predictions reviewed in labeling."""
+    from mlsteward.lifecycle.label_queue import reviewed_labels_since
+
     store = workspace.store
     dataset = store.datasets.get(reference)
     feedback = store.predictions.segments("feedback", since_ms=version.created_at_ms)
     new_labels = sum(s.rows for s in feedback if s.model in (version.name, None))
+    new_labels += reviewed_labels_since(workspace, version.created_at_ms)
     return {"live_version": float(version.version), "days_since_training": (end - version.created_at_ms) / DAY_MS,
             "reference_age_days": (end - dataset.created_at_ms) / DAY_MS,
             "labels_since_training": float(new_labels)}

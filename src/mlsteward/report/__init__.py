@@ -10,9 +10,11 @@ from mlsteward.report._drift_report import render_drift_report
 from mlsteward.report._feasibility_report import render_feasibility_report
 from mlsteward.report._feature_dictionary import render_dictionary_html, render_dictionary_markdown
 from mlsteward.report._html import write_report
+from mlsteward.report._label_report import render_label_report
+from mlsteward.report._labeling_curve import render_labeling_curve
 from mlsteward.report._performance_report import render_performance_report
 from mlsteward.report.model_card import render_model_card_html, render_model_card_markdown
 
 __all__ = ["render_champion_challenger", "render_data_report", "render_dictionary_html", "render_dictionary_markdown", "render_drift_report",
-           "render_feasibility_report", "render_model_card_html", "render_model_card_markdown", "render_performance_report",
+           "render_feasibility_report", "render_label_report", "render_labeling_curve", "render_model_card_html", "render_model_card_markdown", "render_performance_report",
            "write_report"]

@@ -537,3 +537,5 @@ audit_head = sa.Table(
     sa.Column("seq", sa.BigInteger, nullable=False),
     sa.Column("hash", sa.String(64), nullable=False),
 )
+
+from mlsteward.store import schema_labeling  # noqa: E402,F401 - the labeling tables join ``metadata``

@@ -27,6 +27,7 @@ from mlsteward.store.evidence import EvidenceStore
 from mlsteward.store.feature_sets import FeatureSetStore
 from mlsteward.store.governance import GovernanceStore
 from mlsteward.store.incidents import IncidentStore
+from mlsteward.store.labeling import LabelStore
 from mlsteward.store.models import ModelStore
 from mlsteward.store.monitoring import MonitorStore
 from mlsteward.store.predictions import PredictionStore
@@ -157,6 +158,10 @@ class Store:
     @cached_property
     def deployments(self) -> DeploymentStore:
         return DeploymentStore(self)
+
+    @cached_property
+    def labeling(self) -> LabelStore:
+        return LabelStore(self)
 
     @cached_property
     def audit(self) -> AuditStore:

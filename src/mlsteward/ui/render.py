@@ -38,7 +38,9 @@ def number(value: Any, digits: int = 4) -> str:
 
 @functools.cache
 def environment() -> jinja2.Environment:
-    env = jinja2.Environment(loader=jinja2.PackageLoader("mlsteward.ui", "templates"), autoescape=True,
+    loader = jinja2.ChoiceLoader([jinja2.PackageLoader("mlsteward.ui", "templates"),  # then the reports' partials
+                                  jinja2.PackageLoader("mlsteward.report", "templates")])
+    env = jinja2.Environment(loader=loader, autoescape=True,
                              undefined=jinja2.StrictUndefined, trim_blocks=True, lstrip_blocks=True)
     env.filters.update(FILTERS)
     env.filters.update({"when": when, "short": short, "number": number})

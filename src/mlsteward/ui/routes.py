@@ -27,7 +27,7 @@ log = logging.getLogger("mlsteward.ui")
 STATIC = Path(__file__).parent / "static"
 NAV = [("/ui/", "Lifecycle"), ("/ui/runs", "Runs"), ("/ui/data", "Data"), ("/ui/features", "Features"),
        ("/ui/models", "Models"), ("/ui/deployments", "Deployments"), ("/ui/monitoring", "Monitoring"),
-       ("/ui/governance", "Governance")]
+       ("/ui/labeling", "Labeling"), ("/ui/governance", "Governance")]
 Builder = Callable[..., Page]
 
 
@@ -189,6 +189,63 @@ def add_dashboard(app: FastAPI, workspace: Workspace, *, open_reading: bool) -> 
         page.status = status
         page.context["outcome"] = {"ok": status == 200, "message": outcome}
         return html(request, view, page)
+
+    @app.get("/ui/labeling/{name}/label", include_in_schema=False)
+    async def label_item(request: Request, name: str) -> Response:
+        """The next item for the signed-in annotator."""
+        return await labeling_page(request, name, None)
+
+    @app.post("/ui/labeling/{name}/label", include_in_schema=False)
+    async def label_answer(request: Request, name: str) -> Response:
+        """Record the annotator's answer, then show their next item."""
+        from mlsteward.ui.pages.labeling import answer_from_form
+
+        form = parse_qs((await request.body()).decode("utf-8", "replace"), keep_blank_values=True)
+        if not same_origin(request):
+            return await labeling_page(request, name, {"ok": False, "message": "refused: the form was not sent "
+                                                                              "from this dashboard"}, status=403)
+        user = await run_in_threadpool(viewer, request)
+        if user is None:
+            return RedirectResponse(sign_in_url(request), status_code=303)
+        view = await run_in_threadpool(view_of, request, user)
+        try:
+            said = await run_in_threadpool(answer_from_form, view, name, form)
+        except NotPermitted as exc:
+            return await labeling_page(request, name, {"ok": False, "message": f"refused: {exc}"}, status=403)
+        except (InvalidInput, NotFound, StewardError) as exc:
+            return await labeling_page(request, name, {"ok": False, "message": f"not recorded: {exc}"}, status=409)
+        return await labeling_page(request, name, {"ok": True, "message": f"recorded {said}"})
+
+    async def labeling_page(request: Request, name: str, outcome: dict | None, status: int = 200) -> Response:
+        from mlsteward.ui.pages.labeling import annotate
+
+        user = await run_in_threadpool(viewer, request)
+        if user is None:
+            return RedirectResponse(sign_in_url(request) if request.method == "GET" else
+                                    f"/ui/sign-in?next=/ui/labeling/{name}/label", status_code=303)
+        view = await run_in_threadpool(view_of, request, user)
+        try:
+            page = await run_in_threadpool(annotate, view, name, outcome)
+        except NotPermitted as exc:
+            page = Page("message.html", "Not permitted", {"message": str(exc)}, status=403)
+        except NotFound as exc:
+            page = Page("message.html", "Not found", {"message": str(exc)}, status=404)
+        page.status = status if page.status == 200 else page.status
+        return html(request, view, page)
+
+    @app.get("/ui/labeling/{name}/files/{item}", include_in_schema=False)
+    async def label_file(request: Request, name: str, item: int) -> Response:
+        """An image of a folder dataset being labeled, checked against its digest."""
+        _, denied = await reader(request)
+        if denied:
+            return denied
+        from mlsteward.ui.pages.labeling import item_file
+
+        try:
+            content, media = await run_in_threadpool(item_file, workspace, name, item)
+        except (NotFound, InvalidInput) as exc:
+            return Response(str(exc), status_code=404, media_type="text/plain")
+        return Response(content, media_type=media)
 
     for path, build in pages.ROUTES:
         route(path, build)

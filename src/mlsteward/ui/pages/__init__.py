@@ -1,6 +1,6 @@
 """The dashboard's pages: each builder reads the store and returns the template and what it shows."""
 
-from mlsteward.ui.pages import board, data, deployments, features, governance, models, monitoring, runs
+from mlsteward.ui.pages import board, data, deployments, features, governance, labeling, models, monitoring, runs
 
 ROUTES = [
     ("/ui/", board.board),
@@ -19,6 +19,8 @@ ROUTES = [
     ("/ui/monitoring/drift/{column}", monitoring.drift_history),
     ("/ui/incidents/{ref}", monitoring.incident),
     ("/ui/governance", governance.governance),
+    ("/ui/labeling", labeling.projects),
+    ("/ui/labeling/{name}", labeling.project),
 ]
 
 __all__ = ["ROUTES"]

@@ -60,3 +60,15 @@ document.addEventListener("DOMContentLoaded", () => {
     });
   });
 });
+
+// Labeling: a label's number key, "s" (skip) and "u" (unclear) press the matching button, unless typing a note.
+document.addEventListener("keydown", (event) => {
+  const form = document.querySelector("form[data-label-form]");
+  if (!form || event.ctrlKey || event.metaKey || event.altKey) return;
+  if (["INPUT", "TEXTAREA", "SELECT"].includes(document.activeElement?.tagName)) return;
+  const button = form.querySelector(`button[data-key="${CSS.escape(event.key.toLowerCase())}"]`);
+  if (button) {
+    event.preventDefault();
+    button.click();
+  }
+});
