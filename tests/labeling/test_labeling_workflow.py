@@ -16,7 +16,7 @@ from statsmodels.stats.inter_rater import aggregate_raters, fleiss_kappa
 from mlsteward.errors import Conflict, InvalidInput, NotPermitted
 from mlsteward.lifecycle.datasets import load_dataset
 from mlsteward.lifecycle.label_import import import_labels
-from mlsteward.lifecycle.label_quality import label_quality
+from mlsteward.lifecycle.label_quality import label_quality, measured_cost_per_item
 from mlsteward.lifecycle.label_versions import write_label_version
 from mlsteward.lifecycle.labeling import (
     answer,
@@ -94,6 +94,7 @@ def test_quality_equals_sklearn_and_statsmodels_on_imported_labels(label_workspa
     assert quality.cost.hours_per_item == pytest.approx(np.mean([12, 13, 14]) * 2 / 3600)
     assert quality.cost.cost_per_item == pytest.approx(quality.cost.hours_per_item * 30)
     assert quality.cost.budget == 2000
+    assert measured_cost_per_item(workspace, spec) == (quality.cost.cost_per_item, "sentiment")  # for feasibility
     confused = {s.section for s in quality.sections}
     assert {"great", "other", "Edge cases"} <= confused  # the edge-case section names both labels
 

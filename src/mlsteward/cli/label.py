@@ -222,7 +222,8 @@ def queue(name: str = typer.Argument(..., help="The labeling project."),
     if json_:
         print_json(ranked)
         return
-    console.print(f"{name}: {len(ranked.items)} of {ranked.pool_size} unlabeled items queued first by {strategy}.")
+    console.print(f"{name}: the {len(ranked.items)} unlabeled items {model} is least sure of ({strategy}) are now "
+                  "first in the annotators' queue.", highlight=False)
     for q in ranked.items[:10]:
         console.print(f"  {q.rank:>3}. {q.item}  score {q.score:.4f}", highlight=False)
 

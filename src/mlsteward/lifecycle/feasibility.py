@@ -103,7 +103,16 @@ def run_feasibility(workspace: Workspace, spec: Spec, dataset: str, *, step: Ste
     else:
         notes.append(f"learning curve skipped: the {config.timebox_s:g} s timebox was used up")
     labelled = config.labelled_rows if config.labelled_rows is not None else len(frame)
-    cost = labeling_cost(curve.rows_needed if curve else None, labelled, config.label_cost_per_row)
+    per_row, measured = config.label_cost_per_row, None
+    if per_row is None:
+        from mlsteward.lifecycle.label_quality import measured_cost_per_item
+
+        measured = measured_cost_per_item(workspace, spec)
+        per_row = measured[0] if measured else None
+    cost = labeling_cost(curve.rows_needed if curve else None, labelled, per_row)
+    if measured:
+        cost.notes.append(f"The cost per row ({per_row:.2f} USD) is measured in labeling project {measured[1]}: "
+                          "its annotators' timed answers at labeling.hourly_rate_usd.")
     constraints = spec.charter.constraints
     efficiency = prototypes[best].efficiency
     viability = compute_viability(**efficiency.model_dump(), p95_latency_ms=constraints.p95_latency_ms,

@@ -166,5 +166,18 @@ def _cost(spec: Spec | None, project: LabelProject, items: list[Item],
     return estimate, None
 
 
+def measured_cost_per_item(workspace: Workspace, spec: Spec) -> tuple[float, str] | None:
+    """The cost per labeled item measured in the project's newest labeling project with timed answers (and the
+    project's name), for the feasibility study's labeling-cost estimate; None when none is measured."""
+    for project in reversed(workspace.store.labeling.list()):
+        if project.project != spec.project:
+            continue
+        cost, _ = _cost(spec, project, workspace.store.labeling.items(project.name),
+                        workspace.store.labeling.annotations(project.name))
+        if cost is not None and cost.cost_per_item is not None:
+            return cost.cost_per_item, project.name
+    return None
+
+
 __all__ = ["AnnotatorProgress", "LabelProgress", "LabelQualityReport", "guideline_sections", "label_quality",
-           "quality_inputs"]
+           "measured_cost_per_item", "quality_inputs"]

@@ -89,8 +89,11 @@ def _unsure(logged: pd.DataFrame, threshold: float | None) -> pd.Series:
 
 
 def _top(probabilities: object) -> float:
-    values = dict(probabilities).values() if probabilities is not None else []
-    numbers = [float(v) for v in values if v is not None]
+    """The largest class probability of a logged row (an array, or a class -> probability mapping)."""
+    if probabilities is None:
+        return 1.0
+    values = probabilities.values() if isinstance(probabilities, dict) else probabilities
+    numbers = [float(v[1] if isinstance(v, tuple) else v) for v in values if v is not None]
     return max(numbers) if numbers else 1.0
 
 
