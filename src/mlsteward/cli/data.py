@@ -300,6 +300,8 @@ def _assess(workspace, ref: str, target: str | None = None):  # noqa: ANN001, AN
 
     spec_path = workspace.settings.spec_path
     spec = load_spec(spec_path) if spec_path else None
+    if spec is not None:  # a first `data add` in a new project registers it, as `steward status` would
+        workspace.store.projects.register(spec.project, spec.charter.model_dump(mode="json"))
     return assess_dataset(workspace, ref, spec.data if spec else DataSpec(), target=target,
                           project=spec.project if spec else None)
 
