@@ -202,3 +202,23 @@ def test_a_rating_scale_and_a_folder_of_images(label_workspace, label_folder: Pa
         "p0.png", "p1.png", "p2.png"]
     content = item_content(workspace, project, "p1.png")
     assert content.media_type == "image/png" and workspace.artifacts.get_bytes(content.digest) == png + b"\x01"
+
+
+def test_the_label_audit_is_a_deliverable_of_the_data_stage(label_workspace, label_folder: Path) -> None:  # noqa: ANN001
+    from mlsteward.lifecycle.deliverables import deliverables
+
+    def label_audit():  # noqa: ANN202
+        return next(d for d in deliverables(workspace, spec).deliverables if d.key == "label_audit")
+
+    workspace, spec, _ = label_workspace
+    assert label_audit().status == "missing"
+    _project(label_workspace)
+    audit = label_audit()
+    assert audit.status == "missing" and "steward label finish sentiment" in audit.note
+    pd.DataFrame([("1", "ana", "great"), ("1", "ben", "great")], columns=["item", "annotator", "label"]).to_csv(
+        label_folder / "one.csv", index=False)
+    import_labels(workspace, "sentiment", label_folder / "one.csv")
+    result = write_label_version(workspace, spec, "sentiment", finish=False, dataset_name="reviews-labels")
+    audit = label_audit()
+    assert audit.status == "present" and audit.evidence[0].ref == f"{result.version.ref}:label_quality"
+    assert audit.evidence[0].digest == workspace.store.evidence.of(result.version.ref)["label_quality"].digest

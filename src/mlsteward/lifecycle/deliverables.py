@@ -19,6 +19,8 @@ data availability snapshot              feasibility data_engineer       the late
 clean versioned dataset                 data        data_engineer       dataset versions whose quality passed
 EDA report                              data        data_scientist      dataset evidence ``report``
 imbalance summary                       data        data_scientist      dataset evidence ``profile`` (target)
+label quality audit                     data        data_scientist      each labeling project's newest label
+                                                                        version's ``label_quality`` evidence
 feature documentation                   features    data_scientist      the latest feature set
 leakage screening log                   features    data_scientist      dataset evidence ``leakage`` + the
                                                                         feature set's leakage log
@@ -56,6 +58,8 @@ newer was recorded since, or steward.yaml says otherwise) or ``missing`` (no evi
   missing when no version of any has it. "Has it": the evidence kind is recorded (clean dataset: its
   quality SLAs did not fail; imbalance summary: the profile has a target section).
 - Data availability snapshot: present when the project has a dataset version.
+- Label quality audit: present when each of the project's labeling projects has written a label version (its
+  audit is that version's ``label_quality`` evidence); missing when there is no labeling project, or none has.
 - Feasibility report, decision logs, change log: present once recorded; never stale (a record of a moment).
 - Feature documentation and data dictionary: stale when steward.yaml's feature definitions differ from
   those the latest feature set was fitted with. Catalog entries: stale when a defined feature is not in
@@ -155,6 +159,7 @@ CATALOGUE: tuple[Deliverable, ...] = (
     Deliverable("clean_dataset", "Clean versioned dataset", Stage.DATA, "data_engineer"),
     Deliverable("eda_report", "EDA report", Stage.DATA, "data_scientist"),
     Deliverable("imbalance_summary", "Imbalance summary", Stage.DATA, "data_scientist"),
+    Deliverable("label_audit", "Label quality audit", Stage.DATA, "data_scientist"),
     Deliverable("feature_documentation", "Feature documentation", Stage.FEATURES, "data_scientist"),
     Deliverable("leakage_log", "Leakage screening log", Stage.FEATURES, "data_scientist"),
     Deliverable("data_dictionary", "Data dictionary", Stage.FEATURES, "data_engineer", cross_cutting=True),
@@ -224,5 +229,6 @@ __all__ = ["CATALOGUE", "FINDERS", "STATUSES", "Deliverable", "DeliverableEviden
 from mlsteward.lifecycle import (  # noqa: F401 - register the finders
     deliverable_finders,
     deployment_deliverables,
+    labeling_deliverables,
     monitoring_deliverables,
 )
