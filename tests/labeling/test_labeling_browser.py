@@ -1,7 +1,7 @@
 """Labeling in a real browser (Playwright driving the system Chromium): two annotators sign in and label the same
 reviews with the keyboard, one skips and flags an item; the recorded answers, their agreement and gold accuracy
-equal scikit-learn's and statsmodels' numbers on what was typed; someone without the annotator role is refused;
-finishing writes the label version with lineage.
+equal scikit-learn's and statsmodels' numbers on what was typed; someone without the annotator role is refused
+and, as an adjudicator, settles a tie on the project page; finishing writes the label version with lineage.
 
 Screenshots go to ``$STEWARD_SCREENSHOTS`` when it is set (the README's come from here)."""
 
@@ -113,6 +113,12 @@ def test_two_annotators_label_in_the_browser(label_workspace, browser) -> None: 
             page.screenshot(path=str(Path(SCREENSHOTS) / "labeling-project.jpg"), type="jpeg", quality=80,
                             full_page=False)
         shown_kappa = page.locator("#fleiss").inner_text()
+        tie = page.locator("form.adjudicate").first  # dana holds data_scientist, an adjudicator role
+        decided = tie.locator("input[name=item]").get_attribute("value")
+        tie.locator("select").select_option("other")
+        with page.expect_navigation():
+            tie.locator("button").click()
+        assert page.locator("#outcome").inner_text() == f"item {decided} is other (decided by dana)"
         context.close()
 
     records = workspace.store.labeling.annotations("sentiment")
@@ -138,6 +144,9 @@ def test_two_annotators_label_in_the_browser(label_workspace, browser) -> None: 
     progress = {a.annotator: a for a in quality.annotators}
     assert (progress["ben"].labeled, progress["ben"].skipped, progress["ben"].unclear) == (8, 1, 1)
 
+    assert [(d.item, d.label, d.decided_by) for d in workspace.store.labeling.adjudications("sentiment")] == [
+        (decided, "other", "dana")]
     result = write_label_version(workspace, spec, "sentiment")
     assert [e.parent for e in workspace.store.datasets.lineage(result.version.ref).ancestors] == [ref]
-    assert result.rows == ITEMS - sum(1 for k in keys if a_labels[k] != b_labels.get(k) and b_labels[k] in KEYS)
+    ties = sum(1 for k in keys if a_labels[k] != b_labels.get(k) and b_labels[k] in KEYS)
+    assert result.rows == ITEMS - ties + 1  # the adjudicated tie is in

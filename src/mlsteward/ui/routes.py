@@ -216,6 +216,27 @@ def add_dashboard(app: FastAPI, workspace: Workspace, *, open_reading: bool) -> 
             return await labeling_page(request, name, {"ok": False, "message": f"not recorded: {exc}"}, status=409)
         return await labeling_page(request, name, {"ok": True, "message": f"recorded {said}"})
 
+    @app.post("/ui/labeling/{name}/adjudicate", include_in_schema=False)
+    async def label_adjudicate(request: Request, name: str) -> Response:
+        """Settle a conflict from the project page (an adjudicator role of steward.yaml)."""
+        from mlsteward.ui.pages.labeling import adjudicate_from_form, project
+
+        form = parse_qs((await request.body()).decode("utf-8", "replace"))
+        user = await run_in_threadpool(viewer, request)
+        view = await run_in_threadpool(view_of, request, user)
+        if not same_origin(request):
+            outcome, status = "refused: the form was not sent from this dashboard", 403
+        else:
+            try:
+                outcome, status = await run_in_threadpool(adjudicate_from_form, view, name, form), 200
+            except NotPermitted as exc:
+                outcome, status = f"refused: {exc}", 403
+            except (InvalidInput, NotFound) as exc:
+                outcome, status = f"not recorded: {exc}", 409
+        page = await run_in_threadpool(project, view, name, {"ok": status == 200, "message": outcome})
+        page.status = status
+        return html(request, view, page)
+
     async def labeling_page(request: Request, name: str, outcome: dict | None, status: int = 200) -> Response:
         from mlsteward.ui.pages.labeling import annotate
 

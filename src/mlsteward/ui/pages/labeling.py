@@ -5,9 +5,9 @@ from __future__ import annotations
 
 from collections import Counter
 
-from mlsteward.errors import InvalidInput, NotFound
+from mlsteward.errors import InvalidInput, NotFound, NotPermitted
 from mlsteward.lifecycle.label_quality import label_quality
-from mlsteward.lifecycle.labeling import answer, check_annotator, item_content
+from mlsteward.lifecycle.labeling import answer, check_adjudicator, check_annotator, item_content
 from mlsteward.store._sql import now_ms
 from mlsteward.store.labeling import NewAnnotation
 from mlsteward.ui.render import markdown_html
@@ -29,13 +29,34 @@ def projects(view: View) -> Page:
     return Page("labeling.html", "Labeling", {"rows": rows})
 
 
-def project(view: View, name: str) -> Page:
+def project(view: View, name: str, outcome: dict | None = None) -> Page:
     record = view.store.labeling.get(name)
     quality = label_quality(view.workspace, view.spec, name)
     role = view.spec.labeling.annotator_role if view.spec else "annotator"
     return Page("label_project.html", f"Labeling: {name}", {
         "p": record, "q": quality, "may_label": role in view.roles, "annotator_role": role,
+        "may_adjudicate": _may_adjudicate(view), "outcome": outcome,
         "guideline": markdown_html(view.store.labeling.guideline(name).text)})
+
+
+def _may_adjudicate(view: View) -> bool:
+    if view.user is None:
+        return False
+    try:
+        check_adjudicator(view.spec, view.user)
+    except NotPermitted:
+        return False
+    return True
+
+
+def adjudicate_from_form(view: View, name: str, form: dict[str, list[str]]) -> str:
+    """Settle a conflict from the project page, as the signed-in adjudicator; returns what was decided."""
+    if view.user is None:
+        raise NotPermitted("sign in with an API token to adjudicate (`steward tokens create --user YOU`)")
+    check_adjudicator(view.spec, view.user)
+    item, label = (form.get("item") or [""])[0], (form.get("label") or [""])[0]
+    decision = view.workspace.acting_as(view.user).store.labeling.adjudicate(name, item, label, "from the dashboard")
+    return f"item {decision.item} is {decision.label} (decided by {decision.decided_by})"
 
 
 def annotate(view: View, name: str, outcome: dict | None = None) -> Page:
@@ -90,4 +111,4 @@ def item_file(workspace: Workspace, name: str, item_id: int) -> tuple[bytes, str
     return workspace.artifacts.get_bytes(content.digest), content.media_type
 
 
-__all__ = ["annotate", "answer_from_form", "item_file", "project", "projects"]
+__all__ = ["adjudicate_from_form", "annotate", "answer_from_form", "item_file", "project", "projects"]
