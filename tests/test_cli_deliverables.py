@@ -66,7 +66,7 @@ def test_json_lists_every_deliverable_with_its_status(folder: Path, monkeypatch:
     assert result.exit_code == 0, result.output
     body = json.loads(result.output)
     status = {d["key"]: d["status"] for d in body["deliverables"]}
-    assert len(status) == 29 and body["project"] == "wages"
+    assert len(status) == 30 and body["project"] == "wages"
     assert (status["project_charter"], status["eda_report"], status["feasibility_report"]) == (
         "present", "present", "missing")
     assert body["counts"]["present"] == sum(s == "present" for s in status.values())
@@ -92,7 +92,7 @@ def test_the_table_shows_status_owner_and_what_to_run(folder: Path, monkeypatch:
     assert "product_owner" in rows["Project charter"] and "present" in rows["Project charter"]
     assert "missing" in rows["Feasibility report"] and "steward feasibility" in rows["Feasibility report"]
     assert "steward data report gss@1" in rows["EDA report"]
-    assert "7 present, 0 stale, 22 missing" in text
+    assert "7 present, 0 stale, 23 missing" in text
 
 
 def test_export_writes_the_pack_and_refuses_a_non_empty_folder(folder: Path, monkeypatch: pytest.MonkeyPatch) -> None:

@@ -477,5 +477,5 @@ def test_write_report_refuses_a_folder(tmp_path: Path) -> None:
 def test_public_api() -> None:
     assert mlsteward.report.__all__ == sorted(mlsteward.report.__all__) == [
         "render_champion_challenger", "render_data_report", "render_dictionary_html", "render_dictionary_markdown",
-        "render_drift_report", "render_feasibility_report",
+        "render_drift_report", "render_feasibility_report", "render_label_report", "render_labeling_curve",
         "render_model_card_html", "render_model_card_markdown", "render_performance_report", "write_report"]
