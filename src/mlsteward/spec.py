@@ -227,6 +227,9 @@ class Spec(SpecModel):
         problems = [((key, i), role, _role_expected(role, charter.roles))
                     for key in ("waiver_roles", "promoter_roles")
                     for i, role in enumerate(getattr(governance, key)) if role not in charter.roles]
+        problems += [(("calendar", i, "owner"), review.owner, _role_expected(review.owner, charter.roles))
+                     for i, review in enumerate(governance.calendar or []) if review.owner
+                     and review.owner not in charter.roles]
         if problems:
             raise problem_error("GovernanceSpec", problems)
         return governance

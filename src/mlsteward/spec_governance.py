@@ -27,6 +27,7 @@ from typing import Annotated, Literal
 
 from pydantic import AfterValidator, Field
 
+from mlsteward.spec_calendar import SEED_CALENDAR, ReviewCadence
 from mlsteward.spec_gates import SpecModel
 
 Level = Literal["low", "medium", "high"]
@@ -75,6 +76,13 @@ class GovernanceSpec(SpecModel):
                         "[ml_engineer]; default: any stakeholder")
     roi: RoiInputs | None = Field(None, description="expected yearly benefit and cost (and the initial "
                                                     "investment): the ROI and payback shown on the dashboard")
+    calendar: list[ReviewCadence] | None = Field(None, description="the recurring reviews (default: the seed's "
+                                                                   "weekly, monthly and quarterly reviews)")
+
+    @property
+    def reviews(self) -> list[ReviewCadence]:
+        """The calendar's reviews: steward.yaml's, or the seed's cadence when it sets none."""
+        return list(SEED_CALENDAR) if self.calendar is None else self.calendar
 
 
 __all__ = ["RISK_CATEGORIES", "GovernanceSpec", "Level", "Risk", "RoiInputs"]

@@ -21,6 +21,7 @@ from mlsteward.cli import (
     monitor,
     project,
     retrain,
+    reviews,
     runs,
     score,
     serve,
@@ -76,6 +77,7 @@ app.add_typer(governance.risks_app, name="risks")
 app.add_typer(governance.decisions_app, name="decisions")
 app.command("changelog")(governance.changelog)
 app.add_typer(governance.charter_app, name="charter")
+app.add_typer(reviews.app, name="reviews")
 app.add_typer(runs.app, name="runs")
 app.add_typer(audit.app, name="audit")
 app.add_typer(store.app, name="store")

@@ -95,6 +95,8 @@ def status(json_: bool = JSON) -> None:
                       f"[{STATUS_STYLE[record.status]}]{record.status.value}", _gate_cell(gates[record.stage]),
                       when(record.updated_at_ms, seconds=False), record.updated_by, record.note or "")
     console.print(table)
+    for flag in result.flags:
+        console.print(f"[bold red]flag:[/] {flag} (`steward reviews`)", highlight=False)
     _print_missing(result.gates)
 
 

@@ -75,6 +75,7 @@ class ProjectStatus(LifecycleBoard):
     """The lifecycle board (each stage's recorded status) with each stage's gate."""
 
     gates: list[StageGate]
+    flags: list[str] = []  # the governance calendar's overdue reviews and escalated risks
 
 
 GateFunction = Callable[[Workspace, Spec], list[StageGateItem]]
@@ -110,8 +111,11 @@ def stage_gate(workspace: Workspace, spec: Spec, stage: Stage | str) -> StageGat
 
 def project_status(workspace: Workspace, spec: Spec) -> ProjectStatus:
     """Register the project from its spec (or update its charter), then its board and its gates."""
+    from mlsteward.lifecycle.calendar import governance_calendar
+
     board = lifecycle_board(workspace.store, spec)
-    return ProjectStatus(**dict(board), gates=stage_gates(workspace, spec))
+    return ProjectStatus(**dict(board), gates=stage_gates(workspace, spec),
+                         flags=governance_calendar(workspace, spec).flags)
 
 
 def _item(name: str, passed: bool | None, detail: str, command: str | None = None,

@@ -13,6 +13,7 @@ from pydantic import BaseModel
 from mlsteward.errors import InvalidInput, NotFound
 from mlsteward.store._sql import now_ms
 from mlsteward.store.schema import change_log, charter_versions, decisions, risk_actions
+from mlsteward.store.schema_reviews import reviews
 
 if TYPE_CHECKING:
     from mlsteward.store.store import Store, WriteTx
@@ -47,6 +48,17 @@ class DecisionRecord(BaseModel):
     subject: str | None
     decided_by: str
     created_at_ms: int
+
+
+class ReviewRecord(BaseModel):
+    id: int
+    project: str
+    review: str
+    completed_by: str
+    roles: list[str]
+    note: str
+    evidence: list[dict]  # per covered deliverable: key, status, evidence refs and digests
+    completed_at_ms: int
 
 
 class ChangeLogEntry(BaseModel):
@@ -146,6 +158,27 @@ class GovernanceStore:
         with self._store.read() as conn:
             return [RiskActionRecord.model_validate(r._asdict()) for r in conn.execute(query)]
 
+    # the governance calendar
+    def record_review(self, project: str, review: str, *, roles: list[str], note: str,
+                      evidence: list[dict]) -> ReviewRecord:
+        """The acting person completed ``review``, having looked at ``evidence``."""
+        values = {"project": project, "review": _text("review", review, 100), "completed_by": self._store.actor,
+                  "roles": roles, "note": (note or "").strip(), "evidence": evidence, "completed_at_ms": now_ms()}
+        with self._store.write() as tx:
+            values["id"] = int(tx.conn.execute(reviews.insert().values(**values)).inserted_primary_key[0])
+            tx.audit.append("review.completed", "review", f"{project}:{values['review']}", id=values["id"],
+                            roles=roles, deliverables=[e.get("key") for e in evidence])
+        return ReviewRecord(**values)
+
+    def list_reviews(self, project: str, review: str | None = None) -> list[ReviewRecord]:
+        """Completed reviews of ``project`` (of one review if given), newest first."""
+        query = sa.select(reviews).where(reviews.c.project == project).order_by(
+            reviews.c.completed_at_ms.desc(), reviews.c.id.desc())
+        if review:
+            query = query.where(reviews.c.review == review)
+        with self._store.read() as conn:
+            return [ReviewRecord.model_validate(r._asdict()) for r in conn.execute(query)]
+
     # the decision log
     def record_decision(self, project: str, *, title: str, decision: str, rationale: str, alternatives: str = "",
                         subject: str | None = None) -> DecisionRecord:
@@ -184,5 +217,5 @@ class GovernanceStore:
             return [ChangeLogEntry.model_validate(r._asdict()) for r in conn.execute(query)]
 
 
-__all__ = ["ChangeLogEntry", "CharterVersion", "DecisionRecord", "GovernanceStore", "RiskActionRecord",
+__all__ = ["ChangeLogEntry", "CharterVersion", "DecisionRecord", "GovernanceStore", "ReviewRecord", "RiskActionRecord",
            "charter_digest", "record_charter_version"]

@@ -538,4 +538,4 @@ audit_head = sa.Table(
     sa.Column("hash", sa.String(64), nullable=False),
 )
 
-from mlsteward.store import schema_labeling  # noqa: E402,F401 - the labeling tables join ``metadata``
+from mlsteward.store import schema_labeling, schema_reviews  # noqa: E402,F401 - their tables join ``metadata``

@@ -4,6 +4,7 @@ deliverables registry, and the audit trail with its verification."""
 from __future__ import annotations
 
 from mlsteward.governance import roi
+from mlsteward.lifecycle.calendar import governance_calendar
 from mlsteward.lifecycle.deliverables import deliverables
 from mlsteward.lifecycle.governance import charter_history, read_risk_register
 from mlsteward.ui.links import evidence_href
@@ -24,7 +25,7 @@ def governance(view: View) -> Page:
         "charter": spec.charter, "charters": charter_history(view.workspace, spec),
         "roi": roi(inputs.annual_benefit, inputs.annual_cost, inputs.initial_investment) if inputs else None,
         "currency": inputs.currency if inputs else "",
-        "risks": read_risk_register(store, spec),
+        "risks": read_risk_register(store, spec), "calendar": governance_calendar(view.workspace, spec),
         "decisions": store.governance.list_decisions(spec.project),
         "changes": store.governance.list_changes(spec.project, limit=AUDIT_EVENTS),
         "deliverables": registry, "deliverable_items": items,
