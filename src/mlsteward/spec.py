@@ -38,6 +38,7 @@ from mlsteward.spec_gates import (
 from mlsteward.spec_governance import GovernanceSpec, Risk
 from mlsteward.spec_labeling import LabelingSpec
 from mlsteward.spec_monitoring import MonitoringSpec
+from mlsteward.spec_security import SecuritySpec
 from mlsteward.spec_training import FeasibilitySpec, TrainingSpec
 
 SPEC_FILE_NAME = "steward.yaml"
@@ -216,6 +217,7 @@ class Spec(SpecModel):
     governance: GovernanceSpec = GovernanceSpec()
     monitoring: MonitoringSpec = MonitoringSpec()
     labeling: LabelingSpec = LabelingSpec()
+    security: SecuritySpec = SecuritySpec()
     store: StoreConfig | None = None
 
     @field_validator("governance")

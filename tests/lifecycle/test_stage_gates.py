@@ -266,11 +266,12 @@ def test_evaluation_gate_follows_the_promotion_gate_then_production(walk: dict) 
 
 def test_deployment_and_monitoring_stay_missing_with_what_will_record_them(walk: dict) -> None:
     for step, gates in walk["seen"].items():
-        assert _passed(gates["deployment"]) == {"rollback plan": None, "load test": None}, step
+        assert _passed(gates["deployment"]) == {"rollback plan": None, "load test": None,
+                                                "security & compliance scan": None}, step
         assert _passed(gates["monitoring"]) == {"monitor runs": None, "retraining triggers": None}, step
     last = walk["seen"]["production"]
     commands = [i.command for i in last["deployment"].items]
-    assert "steward deploy" in commands[0] and "steward loadtest" in commands[1]
+    assert "steward deploy" in commands[0] and "steward loadtest" in commands[1] and "steward scan" in commands[2]
     assert all("monitoring." in i.command for i in last["monitoring"].items)
     assert [g.decision for g in last.values()] == ["pass"] * 6 + ["missing"] * 2
 

@@ -71,3 +71,50 @@ def export(
     console.print(f"Wrote the evidence pack to {path}: {len(manifest['files'])} files; {counts['present']} present, "
                   f"{counts['stale']} stale, {counts['missing']} missing; audit trail {audit}.\n"
                   f"Open {path / 'index.html'}", highlight=False)
+
+
+@app.command()
+def architecture(
+    output: Path | None = typer.Option(None, "--output", "-o", help="Write it to this file (.svg or .mmd)."),
+    format_: str = typer.Option("mermaid", "--format", help="mermaid (text) or svg."),
+    json_: bool = JSON,
+) -> None:
+    """The pipeline as recorded: sources → datasets → feature sets → model versions → deployments → monitors."""
+    from mlsteward.lifecycle.architecture import architecture as view_of
+    from mlsteward.lifecycle.architecture import mermaid, svg
+
+    if format_ not in ("mermaid", "svg"):
+        raise typer.BadParameter(f"{format_!r}: give mermaid or svg", param_hint="--format")
+    workspace = open_workspace()
+    view = view_of(workspace, project_spec(workspace))
+    if json_:
+        print_json(view)
+        return
+    text = svg(view) if format_ == "svg" or (output and output.suffix == ".svg") else mermaid(view)
+    if output is None:
+        console.print(text, highlight=False, markup=False, end="")
+        return
+    output.write_text(text, encoding="utf-8")
+    console.print(f"{len(view.nodes)} nodes, {len(view.edges)} edges: {output}", highlight=False)
+
+
+@app.command()
+def raci(json_: bool = JSON) -> None:
+    """The RACI matrix of the charter's roles by deliverable (the rule: `mlsteward.lifecycle.raci`)."""
+    from mlsteward.lifecycle.raci import raci as matrix_of
+
+    workspace = open_workspace()
+    matrix = matrix_of(project_spec(workspace))
+    if json_:
+        print_json(matrix)
+        return
+    table = Table(title=f"{matrix.project} — RACI", title_justify="left", header_style="bold")
+    table.add_column("deliverable")
+    for role in matrix.roles:
+        table.add_column(role, justify="center")
+    for row in matrix.rows:
+        table.add_row(row.deliverable + (" ⚠" if row.note else ""), *(row.cells[role] for role in matrix.roles))
+    console.print(table)
+    for row in matrix.rows:
+        if row.note:
+            console.print(f"⚠ {row.deliverable}: {row.note}", highlight=False)

@@ -22,6 +22,7 @@ from mlsteward.cli import (
     project,
     retrain,
     reviews,
+    scan,
     runs,
     score,
     serve,
@@ -65,6 +66,7 @@ app.command("serve")(serve.serve)
 app.command("ui")(serve.ui)
 app.command("score")(score.score)
 app.command("loadtest")(loadtest.loadtest)
+app.command("scan")(scan.scan)
 app.command("deploy")(deploy.deploy)
 app.command("rollback")(deploy.rollback)
 app.add_typer(deploy.app, name="deployments")

@@ -36,7 +36,7 @@ model card (all stages)                 evaluation  ml_engineer         its mode
 API/serving docs                        deployment  ml_engineer         not built yet
 deployment pipeline definition          deployment  mlops_engineer      not built yet
 observability spec                      deployment  mlops_engineer      not built yet
-security & compliance checklist         deployment  compliance_officer  not built yet
+security & compliance checklist         deployment  compliance_officer  the newest `steward scan` run
 change log (all stages)                 deployment  mlops_engineer      the change log
 monitoring dashboard                    monitoring  mlops_engineer      the monitor runs over time
 drift & alert configuration             monitoring  mlops_engineer      steward.yaml monitors + latest run
@@ -147,8 +147,6 @@ class Found:
     evidence: list[DeliverableEvidence] | None = None
 
 
-_SCAN = "not built in Steward yet: the dependency and licence review (`steward scan`) will produce it"
-
 CATALOGUE: tuple[Deliverable, ...] = (
     Deliverable("project_charter", "Project charter", Stage.SCOPING, "product_owner"),
     Deliverable("kpi_sheet", "Baseline & KPI sheet", Stage.SCOPING, "product_owner"),
@@ -175,8 +173,7 @@ CATALOGUE: tuple[Deliverable, ...] = (
     Deliverable("serving_docs", "API/serving docs", Stage.DEPLOYMENT, "ml_engineer"),
     Deliverable("deployment_pipeline", "Deployment pipeline definition", Stage.DEPLOYMENT, "mlops_engineer"),
     Deliverable("observability_spec", "Observability spec", Stage.DEPLOYMENT, "mlops_engineer"),
-    Deliverable("security_checklist", "Security & compliance checklist", Stage.DEPLOYMENT, "compliance_officer",
-                planned=_SCAN + " (the deployment gate's security and compliance checks)"),
+    Deliverable("security_checklist", "Security & compliance checklist", Stage.DEPLOYMENT, "compliance_officer"),
     Deliverable("change_log", "Change log", Stage.DEPLOYMENT, "mlops_engineer", cross_cutting=True),
     Deliverable("monitoring_dashboard", "Monitoring dashboard", Stage.MONITORING, "mlops_engineer"),
     Deliverable("drift_alerts", "Drift & alert configuration", Stage.MONITORING, "mlops_engineer"),

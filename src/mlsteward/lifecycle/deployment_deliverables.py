@@ -1,12 +1,14 @@
 """The deployment stage's deliverables, generated from what serving recorded: the API/serving docs (each
 endpoint's routes and the request schema of the version it serves), the deployment pipeline definition (the
-rollout each endpoint went through and the gates a change must pass) and the observability spec (the
-service's metrics, the prediction and feedback logs, the monitors' alert rules and where alerts go)."""
+rollout each endpoint went through and the gates a change must pass), the observability spec (the
+service's metrics, the prediction and feedback logs, the monitors' alert rules and where alerts go), and the
+security & compliance checklist (the newest `steward scan`: SBOM, licences, vulnerability audit)."""
 
 from __future__ import annotations
 
 from mlsteward.lifecycle.deliverable_sources import Sources
 from mlsteward.lifecycle.deliverables import DeliverableEvidence, Found, finder
+from mlsteward.lifecycle.evidence_lookup import latest_security_scan
 from mlsteward.store.deployments import EndpointRecord
 
 NOTHING_DEPLOYED = "nothing deployed yet: `steward deploy MODEL --version V` (then `steward serve`)"
@@ -79,3 +81,23 @@ def _observability_spec(src: Sources) -> Found:
         DeliverableEvidence(kind="prediction_log", ref=newest.id, command="steward monitor runs",
                             at_ms=newest.created_at_ms, in_pack=False),
         DeliverableEvidence(kind="steward_yaml", ref="monitoring", command="steward validate", in_pack=False)])
+
+
+@finder("security_checklist")
+def _security_checklist(src: Sources) -> Found:
+    scan = latest_security_scan(src.workspace, src.project)
+    if scan is None:
+        return Found("missing", "no dependency and licence review: `steward scan` (with --advisories OSV.json where "
+                                "no advisory service is reachable)")
+    audited = (f"{scan.vulnerabilities} known vulnerability(ies)" if scan.audit_status == "audited"
+               else "NOT audited for vulnerabilities (no advisory database)")
+    note = (f"scan {scan.run_id[:8]}: {scan.packages} packages in the SBOM, {scan.licences_flagged} disallowed "
+            f"licence(s), {audited}; {'passed' if scan.passed else 'not passed'}")
+    evidence = [DeliverableEvidence(kind="run", ref=scan.run_id, digest=digest, file=file, command="steward scan",
+                                    at_ms=scan.at_ms) for digest, file in ((scan.report_digest, "security-scan.html"),
+                                                                            (scan.sbom_digest, "sbom.cdx.json"))
+                if digest]
+    newer = [v.ref for v in src.store.models.versions(project=src.project) if v.created_at_ms > scan.at_ms]
+    if newer:
+        return Found("stale", f"{note}; model version(s) {', '.join(newer)} registered since: scan again", evidence)
+    return Found("present", note, evidence)

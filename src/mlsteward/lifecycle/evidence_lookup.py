@@ -274,6 +274,41 @@ def _ended(run: RunRecord) -> int:
     return run.end_time_ms or run.start_time_ms
 
 
+
+class SecurityScanEvidence(BaseModel):
+    """The newest `steward scan`: the security and compliance checklist's evidence."""
+
+    run_id: str
+    audit_status: str | None  # audited / not_audited
+    passed: bool  # no flagged licence, no vulnerability, and the audit ran
+    packages: int | None
+    licences_flagged: int | None
+    vulnerabilities: int | None  # None when nothing was audited
+    sbom_digest: str | None  # sbom.cdx.json
+    report_digest: str | None  # security-scan.html
+    at_ms: int
+
+    @property
+    def link(self) -> EvidenceLink:
+        return EvidenceLink(kind="run", ref=self.run_id, digest=self.report_digest or self.sbom_digest,
+                            at_ms=self.at_ms)
+
+
+def latest_security_scan(workspace: Workspace, project: str) -> SecurityScanEvidence | None:
+    """The newest finished security scan of the project (`steward scan`): a run tagged kind=security-scan."""
+    run = _latest_run(workspace, project, "security-scan")
+    if run is None:
+        return None
+    artifacts = {a.path: a.digest for a in run.artifacts}
+    counts = {k: int(run.metrics[k]) for k in ("packages", "licences_flagged", "vulnerabilities") if k in run.metrics}
+    return SecurityScanEvidence(
+        run_id=run.id, audit_status=run.tags.get("audit_status"), passed=run.tags.get("passed") == "true",
+        packages=counts.get("packages"), licences_flagged=counts.get("licences_flagged"),
+        vulnerabilities=counts.get("vulnerabilities"), sbom_digest=artifacts.get("sbom.cdx.json"),
+        report_digest=artifacts.get("security-scan.html"), at_ms=_ended(run))
+
+
+
 __all__ = [
     "AssessedDataset",
     "EvaluationEvidence",
@@ -281,12 +316,14 @@ __all__ = [
     "FeasibilityEvidence",
     "FeatureSetEvidence",
     "ProductionVersion",
+    "SecurityScanEvidence",
     "TrainingEvidence",
     "latest_assessed_dataset",
     "latest_evaluation",
     "latest_feasibility",
     "latest_feature_set",
     "latest_load_test",
+    "latest_security_scan",
     "latest_training",
     "production_versions",
     "project_dataset_names",

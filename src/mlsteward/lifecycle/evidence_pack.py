@@ -145,8 +145,8 @@ def _write_pack(src: Sources, view: DeliverablesView, audit: AuditVerification, 
                 files[path] = PackFile(path=path, sha256=_sha256(content), deliverables=[item.key])
                 links.setdefault(item.key, []).append((name, path))
     top = {"deliverables.json": view.model_dump_json(indent=2).encode(),
-           "audit.json": audit.model_dump_json(indent=2).encode()}
-    top["index.html"] = _index_html(view, audit, links).encode()
+           "audit.json": audit.model_dump_json(indent=2).encode(), **_architecture_and_raci(src)}
+    top["index.html"] = _index_html(view, audit, links, has_architecture="architecture.svg" in top).encode()
     for name, content in top.items():
         _write(folder / name, content)
         files[name] = PackFile(path=name, sha256=_sha256(content), deliverables=[])
@@ -166,9 +166,25 @@ def _copy_artifact(src: Sources, digest: str, dest: Path, deliverable: str) -> N
                                 "run the export again")
 
 
-def _index_html(view: DeliverablesView, audit: AuditVerification, links: dict[str, list[tuple[str, str]]]) -> str:
+def _architecture_and_raci(src: Sources) -> dict[str, bytes]:
+    """The generated architecture view (when anything is recorded) and the RACI matrix."""
+    from mlsteward.lifecycle.architecture import architecture, mermaid, svg
+    from mlsteward.lifecycle.raci import raci
+
+    matrix = raci(src.spec)
+    files = {"raci.csv": matrix.csv().encode(), "raci.json": matrix.model_dump_json(indent=2).encode()}
+    try:
+        view = architecture(src.workspace, src.spec)
+    except NotFound:
+        return files
+    return {**files, "architecture.svg": svg(view).encode(), "architecture.mmd": mermaid(view).encode()}
+
+
+def _index_html(view: DeliverablesView, audit: AuditVerification, links: dict[str, list[tuple[str, str]]], *,
+                has_architecture: bool) -> str:
     return render_template("evidence_pack.html.j2", {
         "view": view.model_dump(mode="json"), "audit": audit.model_dump(mode="json"), "links": links,
+        "has_architecture": has_architecture,
         "badge": STATUS_BADGE, "version": package_version(),
         "generated_at": timestamp_text(dt.datetime.fromtimestamp(view.generated_at_ms / 1000, tz=dt.UTC)),
         "when": _when})

@@ -17,7 +17,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Literal
 
-from pydantic import BaseModel
+from pydantic import BaseModel, Field
 
 from mlsteward.errors import NotFound
 from mlsteward.lifecycle.board import LifecycleBoard, lifecycle_board
@@ -31,6 +31,7 @@ from mlsteward.lifecycle.evidence_lookup import (
     latest_feature_set,
     latest_load_test,
     latest_monitor_run,
+    latest_security_scan,
     latest_training,
     production_versions,
     rollback_plan,
@@ -75,7 +76,7 @@ class ProjectStatus(LifecycleBoard):
     """The lifecycle board (each stage's recorded status) with each stage's gate."""
 
     gates: list[StageGate]
-    flags: list[str] = []  # the governance calendar's overdue reviews and escalated risks
+    flags: list[str] = Field(default_factory=list)  # the calendar's overdue reviews and escalated risks
 
 
 GateFunction = Callable[[Workspace, Spec], list[StageGateItem]]
@@ -344,6 +345,21 @@ def _planned_item(workspace: Workspace, spec: Spec, planned: PlannedItem) -> Sta
     return _item(planned.name, True, f"{link.kind} {link.ref}", evidence=link)
 
 
+def _security_item(workspace: Workspace, spec: Spec) -> StageGateItem:
+    """The security & compliance checklist: the newest `steward scan` passed (a scan that could not audit the
+    packages for vulnerabilities is not evidence either way)."""
+    name, command = "security & compliance scan", "`steward scan` (with --advisories OSV.json where offline)"
+    scan = latest_security_scan(workspace, spec.project)
+    if scan is None:
+        return _item(name, None, "not recorded", command)
+    if scan.audit_status != "audited":
+        return _item(name, None, f"scan {scan.run_id[:8]} could not audit the packages: no vulnerability database",
+                     command, evidence=scan.link)
+    detail = (f"scan {scan.run_id[:8]}: {scan.packages} packages, {scan.licences_flagged} licence(s) flagged, "
+              f"{scan.vulnerabilities} vulnerability(ies)")
+    return _item(name, scan.passed, detail, command, evidence=scan.link)
+
+
 STAGE_GATES: dict[Stage, GateFunction] = {
     Stage.SCOPING: _scoping,
     Stage.FEASIBILITY: _feasibility,
@@ -351,7 +367,8 @@ STAGE_GATES: dict[Stage, GateFunction] = {
     Stage.FEATURES: _features,
     Stage.TRAINING: _training,
     Stage.EVALUATION: _evaluation,
-    Stage.DEPLOYMENT: planned_gate(DEPLOYMENT_ITEMS),
+    Stage.DEPLOYMENT: lambda workspace, spec: [*planned_gate(DEPLOYMENT_ITEMS)(workspace, spec),
+                                               _security_item(workspace, spec)],
     Stage.MONITORING: planned_gate(MONITORING_ITEMS),
 }
 
