@@ -15,7 +15,7 @@ app = typer.Typer(help="The model registry: versions, aliases, promotion through
 tokens_app = typer.Typer(help="API tokens for the server (stored hashed; the secret is shown once).",
                          no_args_is_help=True)
 
-STATUS_STYLE = {"staging": "cyan", "production": "green", "archived": "dim"}
+STATUS_STYLE = {"staging": "cyan", "production": "green", "archived": "dim", "retired": "dim"}
 MARK = {True: "[green]met[/]", False: "[red]not met[/]", None: "[yellow]pending[/]"}
 
 
@@ -187,6 +187,34 @@ def rollback(
     console.print(f"{restored.ref} is back in production")
 
 
+@app.command("retire")
+def retire(
+    name: str = typer.Argument(..., help="The model."),
+    version: str = typer.Argument(..., help="The version to retire."),
+    reason: str = typer.Option(..., "--reason", help="Why it is retired (the sunset record keeps it)."),
+    json_: bool = JSON,
+) -> None:
+    """Retire a version: check the retirement triggers, take it off its endpoint, revoke the tokens scoped to
+    it, archive its final artifacts with the evaluation and model card, and write the sunset record. A retired
+    version is read-only and stays audit-verifiable."""
+    from mlsteward.lifecycle.retirement import retire_model
+
+    workspace = open_workspace()
+    outcome = retire_model(workspace, project_spec(workspace), name, version, reason)
+    if json_:
+        print_json(outcome)
+        return
+    console.print(f"{outcome.version.ref} is retired.", highlight=False)
+    for check in outcome.triggers:
+        console.print(f"  {'●' if check.observed else '○'} {check.trigger}: {check.detail}", highlight=False)
+    if outcome.left_endpoint:
+        console.print(f"taken off the endpoint's {outcome.left_endpoint} arm", highlight=False)
+    if outcome.revoked_tokens:
+        console.print(f"revoked token(s) {', '.join(outcome.revoked_tokens)}", highlight=False)
+    console.print(f"archive {outcome.archive} ({len(outcome.archived_files)} files); sunset record in "
+                  f"`steward changelog`", highlight=False)
+
+
 def signoff(
     subject: str = typer.Argument(..., help="A model version (NAME@VERSION, e.g. churn@3) or a stage (stage:scoping)."),
     role: str = typer.Option(..., "--role", help="The charter role you sign in, e.g. product_owner."),
@@ -213,10 +241,13 @@ def token_create(
     user: str = typer.Option(..., "--user", help="The identity the token acts as (a stakeholder's user, email "
                                                  "or name)."),
     name: str = typer.Option("", "--name", help="What the token is for, e.g. ci."),
+    model: str | None = typer.Option(None, "--model", help="Limit it to one model (NAME) or model version "
+                                                           "(NAME@VERSION); revoked when that version retires."),
 ) -> None:
     """Create a token; its secret is printed once and only its sha256 is stored."""
-    secret, record = open_workspace().store.tokens.create(user, name)
-    console.print(f"token {record.id} for {record.user}:\n{secret}\nKeep it secret: it is not shown again.",
+    secret, record = open_workspace().store.tokens.create(user, name, scope=model)
+    scoped = f" (only {record.scope})" if record.scope else ""
+    console.print(f"token {record.id} for {record.user}{scoped}:\n{secret}\nKeep it secret: it is not shown again.",
                   highlight=False)
 
 
@@ -228,10 +259,10 @@ def token_list(json_: bool = JSON) -> None:
         print_json(records)
         return
     table = Table(header_style="bold")
-    for col in ("id", "user", "name", "created (UTC)", "by", "revoked"):
+    for col in ("id", "user", "name", "model", "created (UTC)", "by", "revoked"):
         table.add_column(col)
     for r in records:
-        table.add_row(r.id, r.user, r.name or "-", when(r.created_at_ms, False), r.created_by,
+        table.add_row(r.id, r.user, r.name or "-", r.scope or "any", when(r.created_at_ms, False), r.created_by,
                       when(r.revoked_at_ms, False) if r.revoked_at_ms else "-")
     console.print(table)
 

@@ -37,6 +37,8 @@ def deploy_model(workspace: Workspace, spec: Spec, model: str, version: str, mod
                            "first as --mode canary or --mode shadow")
     if target.status == "archived":
         raise InvalidInput(f"{target.ref} is archived: move it back to staging first")
+    if target.status == "retired":
+        raise InvalidInput(f"{target.ref} is retired: a retired version never serves again; deploy another version")
     current, revision = endpoint_of(workspace, model)
     after = deploy(current, model, target.version, mode, share)
     what = {"live": "live", "canary": f"canary at {share:.0%} of traffic", "shadow": "shadow"}[mode]

@@ -19,7 +19,7 @@ from mlsteward.store.changelog import append_change
 from mlsteward.store.schema import deployments, endpoints
 
 if TYPE_CHECKING:
-    from mlsteward.store.store import Store
+    from mlsteward.store.store import Store, WriteTx
 
 
 class EndpointRecord(BaseModel):
@@ -63,28 +63,10 @@ class DeploymentStore:
                reason: str = "", summary: str) -> EndpointRecord:
         """Write ``after`` as the endpoint's state if it is still at ``expected_revision`` (None: it must not
         exist yet); ``Conflict`` naming the current state otherwise."""
-        actor, now = self._store.actor, now_ms()
-        model = after["model"]
         with self._store.write() as tx:
-            row = tx.conn.execute(sa.select(endpoints).where(endpoints.c.model == model)).first()
-            current = row.revision if row is not None else None
-            if current != expected_revision:
-                live = f"{model}@{row.state['live']} is live" if row is not None else "new"
-                raise Conflict(f"the endpoint {model!r} changed while this deployment was being decided ({live}, "
-                               f"revision {current}): run the command again against the current state")
-            before = row.state if row is not None else None
-            state = after
-            if row is None:
-                tx.conn.execute(endpoints.insert().values(model=model, project=project, state=state, revision=1,
-                                                          updated_by=actor, updated_at_ms=now))
-            else:
-                tx.conn.execute(endpoints.update().where(endpoints.c.model == model).values(
-                    state=state, revision=row.revision + 1, updated_by=actor, updated_at_ms=now))
-            tx.conn.execute(deployments.insert().values(
-                model=model, action=action, version=version, before=before, after=state, reason=reason, created_by=actor, created_at_ms=now))
-            append_change(tx, project=project, subject=f"endpoint:{model}", kind=f"deployed_{action}",
-                          summary=summary, details={"before": before, "after": state, "reason": reason}, actor=actor)
-            tx.audit.append(f"deployment.{action}", "endpoint", model, version=version, state=state, reason=reason)
+            write_change(tx, project, after, action=action, version=version, expected_revision=expected_revision,
+                         reason=reason, summary=summary, actor=self._store.actor)
+        model = after["model"]
         found = self.endpoint(model)
         assert found is not None
         return found
@@ -100,4 +82,31 @@ class DeploymentStore:
         return records
 
 
-__all__ = ["DeploymentRecord", "DeploymentStore", "EndpointRecord"]
+def write_change(tx: WriteTx, project: str, after: dict, *, action: str, version: int | None,
+                 expected_revision: int | None, reason: str, summary: str, actor: str) -> None:
+    """``DeploymentStore.change`` inside ``tx`` (a retirement changes the endpoint in its own transaction)."""
+    now = now_ms()
+    model = after["model"]
+    row = tx.conn.execute(sa.select(endpoints).where(endpoints.c.model == model)).first()
+    current = row.revision if row is not None else None
+    if current != expected_revision:
+        live = f"{model}@{row.state['live']} is live" if row is not None else "new"
+        raise Conflict(f"the endpoint {model!r} changed while this deployment was being decided ({live}, "
+                       f"revision {current}): run the command again against the current state")
+    before = row.state if row is not None else None
+    state = after
+    if row is None:
+        tx.conn.execute(endpoints.insert().values(model=model, project=project, state=state, revision=1,
+                                                  updated_by=actor, updated_at_ms=now))
+    else:
+        tx.conn.execute(endpoints.update().where(endpoints.c.model == model).values(
+            state=state, revision=row.revision + 1, updated_by=actor, updated_at_ms=now))
+    tx.conn.execute(deployments.insert().values(
+        model=model, action=action, version=version, before=before, after=state, reason=reason, created_by=actor,
+        created_at_ms=now))
+    append_change(tx, project=project, subject=f"endpoint:{model}", kind=f"deployed_{action}",
+                  summary=summary, details={"before": before, "after": state, "reason": reason}, actor=actor)
+    tx.audit.append(f"deployment.{action}", "endpoint", model, version=version, state=state, reason=reason)
+
+
+__all__ = ["DeploymentRecord", "DeploymentStore", "EndpointRecord", "write_change"]

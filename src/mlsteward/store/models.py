@@ -24,8 +24,9 @@ from mlsteward.store.schema import gate_results, model_aliases, model_versions, 
 if TYPE_CHECKING:
     from mlsteward.store.store import Store, WriteTx
 
-Status = Literal["staging", "production", "archived"]
-STATUSES: tuple[str, ...] = ("staging", "production", "archived")
+Status = Literal["staging", "production", "archived", "retired"]
+STATUSES: tuple[str, ...] = ("staging", "production", "archived")  # what a version may be moved to
+RETIRED = "retired"  # set only by `retire`: read-only for good
 _ALIAS = re.compile(r"[A-Za-z][A-Za-z0-9_-]{0,99}")
 _NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.-]{0,199}")
 
@@ -90,6 +91,12 @@ class RecordedGate(BaseModel):
     decision: str
     checks: list[dict]
     evidence: dict = {}
+
+
+def _not_retired(version: ModelVersion) -> None:
+    if version.status == RETIRED:
+        raise Conflict(f"{version.ref} is retired: a retired version is read-only (its records and artifacts stay "
+                       "for the audit); register a new version instead")
 
 
 def model_subject(name: str, version: int) -> str:
@@ -162,6 +169,7 @@ class ModelStore:
         actor, now = self._store.actor, now_ms()
         with self._store.write() as tx:
             current = self.get(name, str(version), conn=tx.conn)
+            _not_retired(current)
             self._bump(tx, name, expected_revision)
             c = model_versions.c
             archived = None
@@ -191,6 +199,7 @@ class ModelStore:
                                "'-' or '_' (e.g. champion, challenger)")
         with self._store.write() as tx:
             target = self.get(name, str(version), conn=tx.conn)
+            _not_retired(target)
             self._bump(tx, name, None)
             self._point_alias(tx, name, alias, version)
             tx.audit.append("model.alias_set", "model", target.ref, alias=alias)
@@ -204,6 +213,36 @@ class ModelStore:
                 raise NotFound(f"model {name!r} has no alias {alias!r}")
             self._bump(tx, name, None)
             tx.audit.append("model.alias_removed", "model", name, alias=alias)
+
+    def retire(self, name: str, version: int, *, sunset: dict, endpoint_after: dict | None,
+               endpoint_revision: int | None) -> tuple[ModelVersion, list[str]]:
+        """Retire ``name@version`` in one transaction: clear it from its endpoint (``endpoint_after``), revoke the
+        tokens scoped to it, drop its aliases, set it ``retired`` and write the sunset record to the change log.
+        Returns the version and the revoked token ids."""
+        from mlsteward.store.deployments import write_change
+        from mlsteward.store.tokens import revoke_scoped
+
+        actor, now = self._store.actor, now_ms()
+        with self._store.write() as tx:
+            current = self.get(name, str(version), conn=tx.conn)
+            _not_retired(current)
+            self._bump(tx, name, None)
+            if endpoint_after is not None:
+                write_change(tx, current.project, endpoint_after, action="retire", version=version,
+                             expected_revision=endpoint_revision, reason=sunset["reason"], actor=actor,
+                             summary=f"{current.ref} retired: taken off the endpoint")
+            revoked = revoke_scoped(tx, current.ref, f"{current.ref} retired")
+            tx.conn.execute(model_aliases.delete().where(model_aliases.c.name == name,
+                                                         model_aliases.c.version == version))
+            c = model_versions.c
+            tx.conn.execute(model_versions.update().where(c.name == name, c.version == version)
+                            .values(status=RETIRED, status_changed_at_ms=now))
+            append_change(tx, project=current.project, subject=current.subject, kind="retired",
+                          summary=f"{current.ref} retired: {sunset['reason']}",
+                          details={**sunset, "from": current.status, "revoked_tokens": revoked}, actor=actor)
+            tx.audit.append("model.retired", "model", current.ref, previous=current.status, reason=sunset["reason"],
+                            archive=sunset.get("archive"), revoked_tokens=revoked)
+            return self.get(name, str(version), conn=tx.conn), revoked
 
     def record_refusal(self, project: str, subject: str, gate: RecordedGate) -> int:
         """Store a gate decision that refused a change (the promotion history keeps refusals too)."""

@@ -331,6 +331,7 @@ api_tokens = sa.Table(
     sa.Column("created_by", sa.String(200), nullable=False),
     sa.Column("created_at_ms", sa.BigInteger, nullable=False),
     sa.Column("revoked_at_ms", sa.BigInteger, nullable=True),
+    sa.Column("scope", sa.String(250), nullable=True),  # NAME or NAME@VERSION: the only model it may call
 )
 
 # The charter (with its KPI sheet and risk register) each time steward.yaml changed it.
