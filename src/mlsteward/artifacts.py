@@ -351,6 +351,20 @@ class ArtifactStore:
                     os.unlink(tmp)
 
     # -- maintenance -------------------------------------------------------------------------
+    def delete(self, digest: str) -> bool:
+        """Delete the object (retention and erasure); False when it was not stored."""
+        path = self._path(_hex(digest))
+        if self.fs is not None:
+            if not self.fs.exists(path):
+                return False
+            self.fs.rm(path)
+            return True
+        try:
+            os.unlink(path)
+        except FileNotFoundError:
+            return False
+        return True
+
     def cleanup_temp(self, older_than_seconds: float = 3600) -> int:
         """Remove temp files left by crashed writers, older than the given age; return the count.
 

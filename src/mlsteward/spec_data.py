@@ -3,7 +3,10 @@ SLAs every ``steward data add`` is checked against."""
 
 from __future__ import annotations
 
-from pydantic import Field, model_validator
+import re
+from typing import Annotated
+
+from pydantic import AfterValidator, Field, model_validator
 
 from mlsteward.spec_gates import SpecModel
 
@@ -24,6 +27,17 @@ class QualitySLA(SpecModel):
         return self
 
 
+def _check_period(value: str) -> str:
+    if not re.fullmatch(r"[1-9]\d{0,4}[dwy]", value):
+        raise ValueError("a period such as 90d, 12w or 2y")
+    return value
+
+
+def period_days(value: str) -> int:
+    """``90d`` -> 90, ``12w`` -> 84, ``2y`` -> 730."""
+    return int(value[:-1]) * {"d": 1, "w": 7, "y": 365}[value[-1]]
+
+
 class DataSpec(SpecModel):
     """What the data stage needs to know about the project's data."""
 
@@ -34,3 +48,6 @@ class DataSpec(SpecModel):
     sensitive_attributes: list[str] = Field(
         [], description="columns for fairness audits (e.g. sex, age): kept, never masked")
     quality: QualitySLA = QualitySLA()
+    retention: dict[str, Annotated[str, AfterValidator(_check_period)]] = Field(
+        {}, description="how long each dataset's versions are kept, e.g. {gss: 730d, '*': 5y}: `steward data "
+                        "expire` deletes older versions (d, w or y; '*' for every other dataset)")

@@ -9,7 +9,7 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 from rich.table import Table
 from rich.tree import Tree
 
-from mlsteward.cli.common import JSON, open_workspace
+from mlsteward.cli.common import JSON, open_workspace, project_spec
 from mlsteward.cli.output import console, print_json, when
 
 app = typer.Typer(help="Versioned datasets: tables and folders of files, with lineage.", no_args_is_help=True)
@@ -344,3 +344,54 @@ def _grow(node: Tree, ref: str, children: dict, key: str, seen: set) -> None:  #
         if nxt not in seen:
             seen.add(nxt)
             _grow(branch, nxt, children, key, seen)
+
+
+@app.command()
+def expire(dry_run: bool = typer.Option(False, "--dry-run", help="List what would expire; change nothing."),
+           json_: bool = JSON) -> None:
+    """Delete the dataset versions older than data.retention in steward.yaml allows: the audit records what and
+    why first; their records and lineage stay, their snapshots go."""
+    from mlsteward.lifecycle.retention import expire_datasets
+
+    workspace = open_workspace()
+    result = expire_datasets(workspace, project_spec(workspace), dry_run=dry_run)
+    if json_:
+        print_json(result)
+        return
+    if not result.expired:
+        console.print("Nothing is past its retention.")
+        return
+    verb = "would expire" if dry_run else "expired"
+    for ref in result.expired:
+        console.print(f"{verb} {ref}: {result.reasons[ref]}", highlight=False)
+    if not dry_run:
+        console.print(f"{result.deleted_snapshots} snapshot(s) deleted.")
+
+
+@app.command()
+def erase(where: list[str] = typer.Option(..., "--where", help="COLUMN = VALUE, e.g. \"customer_id = 123\"; "
+                                                               "repeat to AND several conditions."),
+          dry_run: bool = typer.Option(False, "--dry-run", help="Show which versions hold the subject; change "
+                                                                "nothing."),
+          json_: bool = JSON) -> None:
+    """Erase a data subject: remove their rows from every dataset version holding them (new versions, with
+    lineage), delete the old snapshots, and flag the model versions trained on them as needing retraining."""
+    from mlsteward.lifecycle.retention import erase_subject
+
+    workspace = open_workspace()
+    result = erase_subject(workspace, project_spec(workspace), where, dry_run=dry_run)
+    if json_:
+        print_json(result)
+        return
+    if not result.replaced:
+        console.print("No dataset version holds rows matching the conditions.")
+        return
+    for old, new in result.replaced.items():
+        console.print(f"{old}: {result.rows_removed[old]} row(s) {'to remove' if dry_run else 'removed'}"
+                      + ("" if dry_run else f" -> {new}"), highlight=False)
+    if result.models_to_retrain:
+        console.print(f"model version(s) {'to flag' if dry_run else 'flagged'} for retraining: "
+                      f"{', '.join(result.models_to_retrain)}", highlight=False)
+    if not dry_run:
+        console.print(f"erasure {result.erasure}: {result.deleted_snapshots} snapshot(s) deleted; the audit trail "
+                      "records the columns and a hash of the values, never the values.", highlight=False)

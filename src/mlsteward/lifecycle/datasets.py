@@ -81,6 +81,9 @@ def load_dataset(workspace: Workspace, ref: str, *, run_id: str | None = None,
     if version.kind != "table":
         raise InvalidInput(f"{version.ref} is a folder of files, not a table: use folder_manifest() "
                            "or `steward data show` to see its files")
+    if version.removed_kind:
+        raise InvalidInput(f"{version.ref} was {version.removed_kind}: {version.removed_reason}. Its data is gone; "
+                           "its record and lineage stay (`steward data lineage`)")
     path = workspace.artifacts.verified_path(version.digest)
     source = path if path else io.BytesIO(workspace.artifacts.get_bytes(version.digest))
     return pq.read_table(source, memory_map=bool(path)).to_pandas()

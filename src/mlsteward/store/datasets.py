@@ -11,7 +11,7 @@ from pydantic import BaseModel
 
 from mlsteward.errors import InvalidInput, NotFound
 from mlsteward.store._sql import now_ms, upsert
-from mlsteward.store.schema import dataset_parents, dataset_versions, file_hashes, run_datasets, runs
+from mlsteward.store.schema import dataset_parents, dataset_versions, file_hashes, model_versions, run_datasets, runs
 
 if TYPE_CHECKING:
     from mlsteward.store.store import Store
@@ -46,6 +46,9 @@ class DatasetVersion(NewDatasetVersion):
     version: int
     created_by: str
     created_at_ms: int
+    removed_kind: Literal["expired", "erased"] | None = None  # its snapshot is deleted; the record stays
+    removed_reason: str | None = None
+    removed_at_ms: int | None = None
 
     @property
     def ref(self) -> str:
@@ -108,6 +111,9 @@ class DatasetStore:
         with self._store.write() as tx:
             conn = tx.conn
             row = conn.execute(_BY_NAME_DIGEST, {"name": new.name, "digest": new.digest}).one_or_none()
+            if row is not None and row.removed_kind is not None:
+                raise InvalidInput(f"{new.name}@{row.version} had this content and was {row.removed_kind} "
+                                   f"({row.removed_reason}): it may not be registered again")
             created = row is None
             if created:
                 parent_ids = [version_id(conn, ref) for ref in new.parents]
@@ -125,6 +131,24 @@ class DatasetStore:
             if run_id:
                 self._link(tx, run_id, dataset_id, f"{new.name}@{version}", role)
         return self.get(f"{new.name}@{version}"), created
+
+    def remove(self, reasons: dict[str, str], kind: Literal["expired", "erased"], *,
+               retrain: dict[str, str] | None = None, audit: dict | None = None) -> list[DatasetVersion]:
+        """Mark the versions ``reasons`` names as removed (their snapshots are then deleted by the caller) and the
+        model versions ``retrain`` names (NAME@VERSION -> why) as needing retraining, in one transaction."""
+        now = now_ms()
+        with self._store.write() as tx:
+            for ref, reason in reasons.items():
+                tx.conn.execute(dataset_versions.update().where(dataset_versions.c.id == version_id(tx.conn, ref))
+                                .values(removed_kind=kind, removed_reason=reason, removed_at_ms=now))
+                tx.audit.append(f"dataset.{kind}", "dataset", ref, reason=reason, **(audit or {}))
+            for ref, reason in (retrain or {}).items():
+                name, _, number = ref.partition("@")
+                mv = model_versions.c
+                tx.conn.execute(model_versions.update().where(mv.name == name, mv.version == int(number))
+                                .values(retrain_reason=reason))
+                tx.audit.append("model.needs_retraining", "model", ref, reason=reason)
+        return [self.get(ref) for ref in reasons]
 
     def link_run(self, run_id: str, ref: str, role: str = "input") -> DatasetVersion:
         """Record that a run used a dataset version (in the given role)."""

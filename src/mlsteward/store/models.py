@@ -53,6 +53,7 @@ class ModelVersion(NewModelVersion):
     created_by: str
     created_at_ms: int
     status_changed_at_ms: int
+    retrain_reason: str | None = None  # set when data it was trained on was erased
 
     @property
     def ref(self) -> str:

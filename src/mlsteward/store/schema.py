@@ -138,6 +138,11 @@ dataset_versions = sa.Table(
     sa.Column("transformation", sa.Text, nullable=False),
     sa.Column("created_by", sa.String(200), nullable=False),
     sa.Column("created_at_ms", sa.BigInteger, nullable=False),
+    # a version past its retention (expired) or holding an erased data subject (erased): its snapshot is deleted,
+    # its record and lineage stay for the audit
+    sa.Column("removed_kind", sa.String(20), nullable=True),
+    sa.Column("removed_reason", sa.Text, nullable=True),
+    sa.Column("removed_at_ms", sa.BigInteger, nullable=True),
     sa.UniqueConstraint("name", "version"),
     sa.UniqueConstraint("name", "digest"),
 )
@@ -263,6 +268,7 @@ model_versions = sa.Table(
     sa.Column("created_by", sa.String(200), nullable=False),
     sa.Column("created_at_ms", sa.BigInteger, nullable=False),
     sa.Column("status_changed_at_ms", sa.BigInteger, nullable=False),
+    sa.Column("retrain_reason", sa.Text, nullable=True),  # e.g. data it was trained on was erased
     sa.UniqueConstraint("name", "version"),
     sa.UniqueConstraint("name", "run_id"),
 )
