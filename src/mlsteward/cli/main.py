@@ -16,6 +16,7 @@ from mlsteward.cli import (
     governance,
     incidents,
     label,
+    mitigate,
     loadtest,
     models,
     monitor,
@@ -57,6 +58,7 @@ app.add_typer(features.app, name="features")
 app.command("feasibility")(train.feasibility)
 app.command("train")(train.train)
 app.command("evaluate")(evaluate.evaluate)
+app.add_typer(mitigate.app, name="mitigate")
 app.add_typer(evaluate.app, name="evaluations")
 app.add_typer(models.app, name="models")
 app.command("signoff")(models.signoff)

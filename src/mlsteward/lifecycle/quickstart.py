@@ -162,8 +162,9 @@ def take_through_gate(workspace: Workspace, spec, ref: str) -> tuple[str, list[s
         sign_off(workspace, spec, version.ref, "compliance_officer", "approve", "waiver recorded; R1 owned")
         record_decision(workspace, spec, f"Promote {version.ref} with the fairness ceiling waived",
                         decision=f"promote {version.ref} to production", rationale=WAIVER_REASON,
-                        alternatives="a fairness-constrained model (mitigation is not in Steward yet); everyone "
-                                     "keeps the basic material (today's process)", subject=version.ref)
+                        alternatives="a fairness-constrained model (`steward mitigate run`: the threshold optimizer "
+                                     "closes the gap but needs gender at prediction time, which the charter forbids); "
+                                     "everyone keeps the basic material (today's process)", subject=version.ref)
     lines.append(f"signed off by {owner.name} (product_owner) and {compliance.name} (compliance_officer)")
     with acting_as(workspace.store, engineer.email or engineer.name):
         promoted = promote(workspace, spec, version.ref)

@@ -109,7 +109,7 @@ def train_models(workspace: Workspace, spec: Spec, *, train: str, validation: st
 
     fs, fs_record = _feature_set(workspace, spec, feature_set, train_version.ref)
     notes: list[str] = []
-    x_train = _training_features(fs, fs_record, train_df, target, train_version.ref, notes)
+    x_train = training_features(fs, fs_record, train_df, target, train_version.ref, notes)
     x_valid = fs.transform(valid_df)
 
     parent = start_run_record(workspace, spec.project, "train", None, config.seed)
@@ -161,7 +161,7 @@ def reproduce_run(workspace: Workspace, ref: str) -> Reproduction:
     fs, fs_record = load_feature_set(workspace, p["feature_set"])
     train_df, valid_df = load_dataset(workspace, p["train"]), load_dataset(workspace, p["validation"])
     target, seed = p["target"], int(p["seed"])
-    x_train = _training_features(fs, fs_record, train_df, target, p["train"], [])
+    x_train = training_features(fs, fs_record, train_df, target, p["train"], [])
     metric = metric_named(p["metric"], task_of(train_df[target]))
     model = fit_candidate(import_estimator(p["model"]), json.loads(p["params"]), seed, x_train, train_df[target])
     value = score_estimator(metric, model, fs.transform(valid_df), valid_df[target])
@@ -211,7 +211,7 @@ def _feature_set(workspace: Workspace, spec: Spec, ref: str | None, train_ref: s
     return fs, record
 
 
-def _training_features(fs: FeatureSet, record: Any, train_df: pd.DataFrame, target: str, train_ref: str,
+def training_features(fs: FeatureSet, record: Any, train_df: pd.DataFrame, target: str, train_ref: str,
                        notes: list[str]) -> pd.DataFrame:
     """The training rows' features exactly as the fit produced them (target encodings cross-fitted)."""
     if record.dataset == train_ref:
