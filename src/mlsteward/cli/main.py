@@ -16,15 +16,16 @@ from mlsteward.cli import (
     governance,
     incidents,
     label,
-    mitigate,
     loadtest,
+    mitigate,
     models,
     monitor,
+    package,
     project,
     retrain,
     reviews,
-    scan,
     runs,
+    scan,
     score,
     serve,
     store,
@@ -69,6 +70,7 @@ app.command("ui")(serve.ui)
 app.command("score")(score.score)
 app.command("loadtest")(loadtest.loadtest)
 app.command("scan")(scan.scan)
+app.command("package")(package.package)
 app.command("deploy")(deploy.deploy)
 app.command("rollback")(deploy.rollback)
 app.add_typer(deploy.app, name="deployments")

@@ -37,12 +37,15 @@ def serve(
     no_log: bool = typer.Option(False, "--no-prediction-log", help="Do not log predictions and feedback (by "
                                                                    "default both go to Parquet segments in the "
                                                                    "artifact store, for monitoring)."),
+    strict_env: bool = typer.Option(False, "--strict-env", help="Refuse to serve a version whose training run "
+                                                                "recorded other library versions than the ones "
+                                                                "installed here (by default: a warning)."),
 ) -> None:
     """Serve the registered models over HTTP: /v1/models/NAME/predict, the Open Inference Protocol V2
     (/v2/models/NAME/infer), /healthz, /readyz, /metrics, the API docs at /docs and the web dashboard at /ui/."""
     options = {"require_token": not no_auth, "max_wait_ms": max_wait_ms, "max_batch_rows": max_batch_rows,
                "max_body_bytes": int(max_body_mb * 1024 * 1024), "preload": list(model or []), "log": not no_log,
-               "dashboard_open": _loopback(host)}
+               "dashboard_open": _loopback(host), "strict_environment": strict_env}
     _run(host, port, options, workers=workers, log_level=log_level, models=model or [],
          what=f"the API docs at /docs, the dashboard at http://{host}:{port}/ui/; "
               f"{'no auth' if no_auth else 'API tokens required'}")
@@ -103,7 +106,8 @@ def _app(workspace: Workspace, options: dict):  # -> FastAPI
     return create_app(workspace, require_token=options.get("require_token", True), batching=batching,
                       max_body_bytes=options.get("max_body_bytes", 8 * 1024 * 1024),
                       preload=options.get("preload", []), sink=sink, feedback_sink=feedback,
-                      dashboard_open=options.get("dashboard_open", False))
+                      dashboard_open=options.get("dashboard_open", False),
+                      strict_environment=options.get("strict_environment", False))
 
 
 

@@ -25,14 +25,14 @@ import hashlib
 import json
 import os
 import shutil
-import uuid
 from collections.abc import Callable
 from pathlib import Path
 
 from pydantic import BaseModel
 
-from mlsteward.errors import ArtifactCorrupted, InvalidInput, NotFound
+from mlsteward.errors import ArtifactCorrupted, NotFound
 from mlsteward.lifecycle.deliverables import DeliverablesView, DeliverableView, Sources, deliverables_of
+from mlsteward.lifecycle.folder_output import building_folder, check_target, file_sha256, install
 from mlsteward.report._format import package_version, timestamp_text
 from mlsteward.report._html import render_template
 from mlsteward.spec import Spec
@@ -74,50 +74,25 @@ def export_evidence_pack(workspace: Workspace, spec: Spec, folder: str | os.Path
                          force: bool = False) -> Path:
     """Write the evidence pack of the project into ``folder`` (see the module docstring); returns its path."""
     target = Path(folder).expanduser().absolute()
-    _check_target(target, force)
+    check_target(target, force, "evidence pack")
     src = Sources(workspace, spec)
     view = deliverables_of(src)
     audit = workspace.store.audit.verify()
-    target.parent.mkdir(parents=True, exist_ok=True)
-    building = target.parent / f".{target.name}.building-{uuid.uuid4().hex[:8]}"
-    building.mkdir()
+    building = building_folder(target)
     try:
         files = _write_pack(src, view, audit, building)
         manifest = PackManifest(project=view.project, generated_at_ms=view.generated_at_ms,
                                 steward_version=package_version(), audit_ok=audit.ok, files=files)
         _write(building / "manifest.json", manifest.model_dump_json(indent=2).encode())
-        _fsync_tree(building)
-        _install(building, target, force)
+        install(building, target, force, "evidence pack")
     except BaseException:
         shutil.rmtree(building, ignore_errors=True)
         raise
     return target
 
 
-def _check_target(target: Path, force: bool) -> None:
-    if target.exists() and not target.is_dir():
-        raise InvalidInput(f"{str(target)!r} is a file: give a folder (new or empty) for the evidence pack")
-    if target.is_dir() and any(target.iterdir()) and not force:
-        entries = sum(1 for _ in target.iterdir())
-        raise InvalidInput(f"the folder {str(target)!r} is not empty ({entries} entries): give a new or empty folder, "
-                           "or pass --force to replace its content with the evidence pack")
 
 
-def _install(building: Path, target: Path, force: bool) -> None:
-    """Rename the finished pack into place; an existing folder (empty, or any with ``force``) is replaced."""
-    old = None
-    if target.exists():
-        _check_target(target, force)  # nothing was written into it meanwhile
-        old = target.parent / f".{target.name}.replaced-{uuid.uuid4().hex[:8]}"
-        target.rename(old)
-    try:
-        building.rename(target)
-    except BaseException:
-        if old is not None:
-            old.rename(target)
-        raise
-    if old is not None:
-        shutil.rmtree(old, ignore_errors=True)
 
 
 def _write_pack(src: Sources, view: DeliverablesView, audit: AuditVerification, folder: Path) -> list[PackFile]:
@@ -160,7 +135,7 @@ def _copy_artifact(src: Sources, digest: str, dest: Path, deliverable: str) -> N
         src.workspace.artifacts.get_file(digest, dest)
     except (NotFound, ArtifactCorrupted) as exc:
         raise type(exc)(f"cannot export the {deliverable}: {exc.message}") from exc
-    written = f"sha256:{_file_sha256(dest)}"
+    written = f"sha256:{file_sha256(dest)}"
     if written != digest:
         raise ArtifactCorrupted(f"cannot export the {deliverable}: the copy of {digest} hashes to {written}; "
                                 "run the export again")
@@ -285,12 +260,6 @@ def _sha256(content: bytes) -> str:
     return f"sha256:{hashlib.sha256(content).hexdigest()}"
 
 
-def _file_sha256(path: Path) -> str:
-    digest = hashlib.sha256()
-    with open(path, "rb") as fh:
-        while chunk := fh.read(1 << 20):
-            digest.update(chunk)
-    return digest.hexdigest()
 
 
 def _write(path: Path, content: bytes) -> None:
@@ -299,15 +268,6 @@ def _write(path: Path, content: bytes) -> None:
         fh.write(content)
 
 
-def _fsync_tree(folder: Path) -> None:
-    """Flush the pack's files to disk before it is renamed into place."""
-    for path in folder.rglob("*"):
-        if path.is_file():
-            with open(path, "rb") as fh:
-                try:
-                    os.fsync(fh.fileno())
-                except OSError:
-                    pass
 
 
 __all__ = ["RECORDS", "PackFile", "PackManifest", "export_evidence_pack", "records"]

@@ -41,10 +41,13 @@ def add_admin_routes(app: FastAPI, workspace: Workspace, host: ModelHost, errors
         """The workspace acting as the token's user."""
         if credentials is None:
             raise Unauthenticated("admin endpoints need an API token: send 'Authorization: Bearer <token>'")
-        user = workspace.store.tokens.identify(credentials.credentials)
-        if user is None:
+        found = workspace.store.tokens.identify_scoped(credentials.credentials)
+        if found is None:
             raise Unauthenticated("the API token is unknown or revoked: ask an administrator for a new one")
-        return workspace.acting_as(user)
+        if found[1] is not None:
+            raise NotPermitted(f"this API token is scoped to {found[1]}: it may call that model's predictions, not "
+                               "the admin API; use a token without --model")
+        return workspace.acting_as(found[0])
 
     def spec():  # noqa: ANN202 - Spec: the roles come from the project's steward.yaml
         from mlsteward.spec import load_spec

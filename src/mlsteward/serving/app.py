@@ -31,7 +31,7 @@ from starlette.concurrency import run_in_threadpool
 from starlette.responses import Response
 
 from mlsteward import __version__
-from mlsteward.errors import StewardError
+from mlsteward.errors import NotPermitted, StewardError
 from mlsteward.serving.admin import add_admin_routes
 from mlsteward.serving.batcher import AdaptiveBatcher, BatchingConfig
 from mlsteward.serving.docs import add_offline_docs
@@ -152,20 +152,24 @@ ERRORS_DOC: dict[int | str, dict[str, Any]] = {
 def create_app(workspace: Workspace, *, require_token: bool = True, max_body_bytes: int = DEFAULT_MAX_BODY_BYTES,
                batching: BatchingConfig | bool = True, sink: PredictionSink | None = None,
                feedback_sink: PredictionSink | None = None, preload: Sequence[str] = (),
-               max_loaded: int = 16, dashboard: bool = True, dashboard_open: bool = False) -> FastAPI:
+               max_loaded: int = 16, dashboard: bool = True, dashboard_open: bool = False,
+               strict_environment: bool = False) -> FastAPI:
     """The prediction service for ``workspace``'s registry.
 
     ``batching``: a ``BatchingConfig`` (or True for the defaults: wait up to 2 ms, 1,024 rows per
     call; False to score each request alone). ``sink`` receives every prediction after its response
     is computed (a thread of its own; closed at shutdown). ``feedback_sink`` (optional) receives the
     ground truth posted to ``POST /v1/feedback``, which exists only when it is given (closed at
-    shutdown too). ``preload``: references loaded at startup.
+    shutdown too). ``preload``: references loaded at startup. A version whose training run recorded other
+    library versions than the running ones is served with a warning (listed under ``environment`` in
+    ``/readyz``); with ``strict_environment`` it fails to load instead (``EnvironmentMismatch``).
     """
     config = batching if isinstance(batching, BatchingConfig) else BatchingConfig(enabled=bool(batching))
     metrics = ServingMetrics()
     batcher = AdaptiveBatcher(config, observe=lambda key, requests, rows: metrics.observe_batch(
         *key[0].split("@", 1), requests, rows))
-    host = ModelHost(workspace, batcher, max_loaded=max_loaded, on_loaded=metrics.models_loaded.set)
+    host = ModelHost(workspace, batcher, max_loaded=max_loaded, on_loaded=metrics.models_loaded.set,
+                     strict_environment=strict_environment)
     pump = SinkPump(sink if sink is not None else NullSink(), on_lost=metrics.log_lost.inc)
     rule = RuleFallback.of(workspace)  # the charter's baseline rule: the last fallback
     shadows: set[asyncio.Task] = set()  # running shadow scorings (kept referenced until done)
@@ -199,32 +203,34 @@ def create_app(workspace: Workspace, *, require_token: bool = True, max_body_byt
     app.add_middleware(RequestContext, max_body_bytes=max_body_bytes)
 
     bearer = HTTPBearer(auto_error=False, description="an API token of `steward tokens create`")
-    known: dict[str, tuple[float, str | None]] = {}  # token -> (when looked up, its user)
+    known: dict[str, tuple[float, tuple[str, str | None] | None]] = {}  # token -> (when, (user, scope))
 
-    def identify(token: str) -> str | None:
-        """The token's user, looked up in the store at most every ENDPOINT_TTL_S seconds per token (so a
-        revoked token stops working within that)."""
+    def identify(token: str) -> tuple[str, str | None] | None:
+        """The token's user and model scope, looked up in the store at most every ENDPOINT_TTL_S seconds per token
+        (so a revoked token stops working within that)."""
         now = time.monotonic()
         cached = known.get(token)
         if cached is not None and now - cached[0] < ENDPOINT_TTL_S:
             return cached[1]
-        user = workspace.store.tokens.identify(token)
+        found = workspace.store.tokens.identify_scoped(token)
         if len(known) > 10_000:
             known.clear()
-        known[token] = (now, user)
-        return user
+        known[token] = (now, found)
+        return found
 
-    def authenticate(credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(bearer)]) -> str | None:
+    def authenticate(request: Request,
+                     credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(bearer)]) -> str | None:
         if not require_token:
             return None
         if credentials is None:
             raise Unauthenticated("this endpoint needs an API token: send the header 'Authorization: Bearer "
                                   "<token>' (create one with `steward tokens create --user YOU`)")
-        user = identify(credentials.credentials)
-        if user is None:
+        found = identify(credentials.credentials)
+        if found is None:
             raise Unauthenticated("the API token is unknown or revoked: ask an administrator for a new one "
                                   "(`steward tokens create --user YOU`)")
-        return user
+        request.state.token_scope = found[1]  # a token for one model (version) only: checked once routed
+        return found[0]
 
     async def serve(request: Request, name: str, protocol: str,
                     prepare: Callable[[LoadedModel, bytes], Any],
@@ -236,6 +242,7 @@ def create_app(workspace: Workspace, *, require_token: bool = True, max_body_byt
         labels = ("", "")
         try:
             routed = await run_in_threadpool(host.route, name, key)
+            check_scope(getattr(request.state, "token_scope", None), routed.version)
             shadow, arm = routed.shadow, routed.arm
             loaded = await run_in_threadpool(host.load, routed.version)
             labels = (loaded.version.name, str(loaded.version.version))
@@ -329,6 +336,9 @@ def create_app(workspace: Workspace, *, require_token: bool = True, max_body_byt
     async def readyz() -> Response:
         ready = await run_in_threadpool(host.ready)
         body = {"ready": ready, "models": host.loaded()}
+        mismatched = host.environment_mismatches()
+        if mismatched:  # served, with other library versions than at training
+            body["environment"] = mismatched
         if not ready:
             body["message"] = ("no registered model version can be served: register one (`steward models "
                                "register`) and give it the champion alias or promote it")
@@ -377,6 +387,16 @@ def create_app(workspace: Workspace, *, require_token: bool = True, max_body_byt
     if dashboard:
         add_dashboard(app, workspace, open_reading=dashboard_open)
     return app
+
+
+def check_scope(scope: str | None, version: ModelVersion) -> None:
+    """A token scoped to ``NAME`` or ``NAME@VERSION`` may only be answered by that model (version)."""
+    if scope is None:
+        return
+    name, _, number = scope.partition("@")
+    if version.name != name or (number and str(version.version) != number):
+        raise NotPermitted(f"this API token may only call {scope}; the request was routed to {version.ref}: "
+                           f"call {scope} (pin the version in the URL), or use a token for {version.name}")
 
 
 def _v2_routes(app: FastAPI, prefix: str, with_version: bool, authenticate: Callable,

@@ -27,6 +27,7 @@ import pandas as pd
 
 from mlsteward.errors import InvalidInput, NotFound, StewardError
 from mlsteward.serving.batcher import AdaptiveBatcher
+from mlsteward.serving.env_parity import EnvironmentParity, check_environment, serving_record
 from mlsteward.serving.errors import MalformedBody
 from mlsteward.serving.online_features import OnlineFeatures
 from mlsteward.serving.rollout import Endpoint, route
@@ -70,6 +71,7 @@ class LoadedModel:
     version: ModelVersion
     model: Any
     classes: list | None
+    environment: EnvironmentParity | None = None  # the running libraries against the training record
 
     @property
     def ref(self) -> str:
@@ -121,10 +123,11 @@ class ModelHost:
 
     def __init__(self, workspace: Workspace, batcher: AdaptiveBatcher, *, max_loaded: int = 16,
                  loader: Callable[[Workspace, str], Any] | None = None,
-                 on_loaded: Callable[[int], None] | None = None) -> None:
+                 on_loaded: Callable[[int], None] | None = None, strict_environment: bool = False) -> None:
         self.workspace = workspace
         self.batcher = batcher
         self.max_loaded = max_loaded
+        self.strict_environment = strict_environment  # a version trained with other library versions fails to load
         self._loader = loader
         self._on_loaded = on_loaded
         self._cache: OrderedDict[str, LoadedModel] = OrderedDict()
@@ -194,11 +197,12 @@ class ModelHost:
                 if ref in self._cache:
                     return self._cache[ref]
             started = time.perf_counter()
+            environment = self._check_environment(version)  # before loading: strict mode refuses here
             model = self._load_model(ref)
             classes = None
             if version.output_schema.get("task") == "classification" or hasattr(model, "classes_"):
                 classes = [_plain(c) for c in getattr(model, "classes_", [])] or None
-            loaded = LoadedModel(version=version, model=model, classes=classes)
+            loaded = LoadedModel(version=version, model=model, classes=classes, environment=environment)
             with self._lock:
                 self._cache[ref] = loaded
                 self._loading.pop(ref, None)
@@ -210,6 +214,26 @@ class ModelHost:
             if self._on_loaded is not None:
                 self._on_loaded(count)
             return loaded
+
+    def _check_environment(self, version: ModelVersion) -> EnvironmentParity | None:
+        """The running versions of the libraries computing the predictions against those the version's training
+        run recorded (None without a record); a difference is logged as a warning, or raises
+        ``EnvironmentMismatch`` in strict mode."""
+        try:
+            recorded = (self.workspace.store.runs.get(version.run_id).environment or {}).get("packages")
+        except NotFound:
+            recorded = None
+        compared = serving_record(recorded or {})
+        if not compared:
+            return None
+        return check_environment(compared, version.ref, strict=self.strict_environment)
+
+    def environment_mismatches(self) -> dict[str, dict]:
+        """The loaded versions whose training libraries differ from the running ones: ref -> parity."""
+        with self._lock:
+            loaded = list(self._cache.values())
+        return {m.ref: m.environment.model_dump() for m in loaded
+                if m.environment is not None and not m.environment.matches}
 
     def _load_model(self, ref: str) -> Any:
         if self._loader is not None:
