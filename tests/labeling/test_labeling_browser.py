@@ -7,17 +7,16 @@ Screenshots go to ``$STEWARD_SCREENSHOTS`` when it is set (the README's come fro
 
 from __future__ import annotations
 
-import os
 import re
-import shutil
 import sys
 from pathlib import Path
 
 import pytest
-from playwright import sync_api as playwright
 from sklearn.metrics import accuracy_score, cohen_kappa_score
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "serving"))
+sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "ui"))
+from test_dashboard_browser import SCREENSHOTS, browser  # noqa: F401 - the Chromium fixture, shared
 from test_serving_app import LiveServer
 
 from mlsteward.lifecycle.datasets import load_dataset
@@ -26,24 +25,11 @@ from mlsteward.lifecycle.label_versions import write_label_version
 from mlsteward.lifecycle.labeling import create_label_project, parse_schema
 from mlsteward.serving.app import create_app
 
-CHROMIUM = os.environ.get("STEWARD_CHROMIUM") or shutil.which("chromium") or "/usr/bin/chromium"
-SCREENSHOTS = os.environ.get("STEWARD_SCREENSHOTS")
 ITEMS = 10
 KEYS = {"great": "1", "other": "2"}
 
 
-@pytest.fixture
-def browser():
-    assert Path(CHROMIUM).exists(), f"no Chromium at {CHROMIUM}: `apt-get install chromium` (.ci/run installs it)"
-    with playwright.sync_playwright() as p:
-        launched = p.chromium.launch(executable_path=CHROMIUM, headless=True,
-                                     args=["--no-sandbox", "--disable-gpu", "--disable-background-networking",
-                                           "--disable-component-update", "--disable-sync"])
-        yield launched
-        launched.close()
-
-
-def _annotator(browser, base: str, token: str):  # noqa: ANN001, ANN202 - a signed-in Playwright page
+def _annotator(browser, base: str, token: str):  # noqa: ANN001, ANN202, F811 - a signed-in Playwright page
     context = browser.new_context(viewport={"width": 1280, "height": 900}, base_url=base)
     page = context.new_page()
     errors: list[str] = []
@@ -70,7 +56,7 @@ def _label(page, answers: list[tuple[str, str]]) -> None:  # noqa: ANN001
         assert page.locator("#outcome").inner_text().startswith(f"recorded item {item}")
 
 
-def test_two_annotators_label_in_the_browser(label_workspace, browser) -> None:  # noqa: ANN001
+def test_two_annotators_label_in_the_browser(label_workspace, browser) -> None:  # noqa: ANN001, F811
     workspace, spec, ref = label_workspace
     create_label_project(workspace, spec, name="sentiment", dataset=ref, schema=parse_schema(["great", "other"]),
                          guideline=Path("guideline.md").read_text(), id_column="review_id", text_column="review",

@@ -170,25 +170,29 @@ def add_dashboard(app: FastAPI, workspace: Workspace, *, open_reading: bool) -> 
     async def rollback(request: Request, model: str) -> Response:
         from mlsteward.ui.pages.deployments import deployments, roll_back
 
-        user = await run_in_threadpool(viewer, request)
-        form = parse_qs((await request.body()).decode("utf-8", "replace"))
-        reason = (form.get("reason") or [""])[0].strip()
-        view = await run_in_threadpool(view_of, request, user)
-        if not same_origin(request):
-            outcome, status = "refused: the form was not sent from this dashboard", 403
-        elif user is None:
-            outcome, status = "refused: sign in with an API token to roll back (`steward tokens create`)", 401
-        else:
-            try:
-                outcome, status = await run_in_threadpool(roll_back, view, model, reason), 200
-            except NotPermitted as exc:
-                outcome, status = f"refused: {exc}", 403
-            except (InvalidInput, NotFound) as exc:
-                outcome, status = f"refused: {exc}", 409
+        view, outcome, status = await act(request, "roll back", lambda view, form: roll_back(
+            view, model, (form.get("reason") or [""])[0].strip()))
         page = await run_in_threadpool(deployments, view)
         page.status = status
         page.context["outcome"] = {"ok": status == 200, "message": outcome}
         return html(request, view, page)
+
+    async def act(request: Request, what: str, action: Callable[[View, dict], str]) -> tuple[View, str, int]:
+        """A form posted from this dashboard by a signed-in user: ``action(view, form)``; (view, what to say,
+        status). The role ``action`` needs is checked by the same workflow the CLI uses."""
+        form = parse_qs((await request.body()).decode("utf-8", "replace"))
+        user = await run_in_threadpool(viewer, request)
+        view = await run_in_threadpool(view_of, request, user)
+        if not same_origin(request):
+            return view, "refused: the form was not sent from this dashboard", 403
+        if user is None:
+            return view, f"refused: sign in with an API token to {what} (`steward tokens create`)", 401
+        try:
+            return view, await run_in_threadpool(action, view, form), 200
+        except NotPermitted as exc:
+            return view, f"refused: {exc}", 403
+        except (InvalidInput, NotFound) as exc:
+            return view, f"refused: {exc}", 409
 
     @app.get("/ui/labeling/{name}/label", include_in_schema=False)
     async def label_item(request: Request, name: str) -> Response:
@@ -221,18 +225,8 @@ def add_dashboard(app: FastAPI, workspace: Workspace, *, open_reading: bool) -> 
         """Settle a conflict from the project page (an adjudicator role of steward.yaml)."""
         from mlsteward.ui.pages.labeling import adjudicate_from_form, project
 
-        form = parse_qs((await request.body()).decode("utf-8", "replace"))
-        user = await run_in_threadpool(viewer, request)
-        view = await run_in_threadpool(view_of, request, user)
-        if not same_origin(request):
-            outcome, status = "refused: the form was not sent from this dashboard", 403
-        else:
-            try:
-                outcome, status = await run_in_threadpool(adjudicate_from_form, view, name, form), 200
-            except NotPermitted as exc:
-                outcome, status = f"refused: {exc}", 403
-            except (InvalidInput, NotFound) as exc:
-                outcome, status = f"not recorded: {exc}", 409
+        view, outcome, status = await act(request, "adjudicate",
+                                          lambda view, form: adjudicate_from_form(view, name, form))
         page = await run_in_threadpool(project, view, name, {"ok": status == 200, "message": outcome})
         page.status = status
         return html(request, view, page)
