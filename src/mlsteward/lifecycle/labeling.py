@@ -147,9 +147,7 @@ def _indexed_rows(workspace: Workspace, ref: str, id_column: str | None) -> pd.D
 
 def item_content(workspace: Workspace, project: LabelProject, key: str) -> ItemContent:
     """The item ``key`` as the annotator sees it (a review item shows the logged request's inputs)."""
-    item = next((i for i in workspace.store.labeling.items(project.name) if i.key == key), None)
-    if item is None:
-        raise InvalidInput(f"no item {key!r} in labeling project {project.name}")
+    item = workspace.store.labeling.item(project.name, key)
     text_column = project.settings.get("text_column")
     if item.payload is not None:
         row = dict(item.payload.get("inputs", {}))

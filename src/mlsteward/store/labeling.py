@@ -200,6 +200,18 @@ class LabelStore:
                                 .order_by(label_items.c.position)).all()
         return [Item.model_validate(row._asdict()) for row in rows]
 
+    def item(self, name: str, key: str | None = None, *, item_id: int | None = None) -> Item:
+        """One item of the project, by its key or its id."""
+        project = self.get(name)
+        i = label_items.c
+        query = sa.select(label_items).where(i.project_id == project.id,
+                                             i.key == key if item_id is None else i.id == item_id)
+        with self._store.read() as conn:
+            row = conn.execute(query).first()
+        if row is None:
+            raise NotFound(f"no item {key if item_id is None else item_id!r} in labeling project {name}")
+        return Item.model_validate(row._asdict())
+
     def next_item(self, name: str, annotator: str) -> Item | None:
         """The next item for ``annotator``: one they have not answered that still needs labels, highest
         priority first, then in dataset order (so annotators overlap on the same items)."""

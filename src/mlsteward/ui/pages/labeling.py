@@ -100,9 +100,9 @@ def answer_from_form(view: View, name: str, form: dict[str, list[str]]) -> str:
 def item_file(workspace: Workspace, name: str, item_id: int) -> tuple[bytes, str]:
     """The image file of item ``item_id`` of a folder project (images only, hash-verified)."""
     project = workspace.store.labeling.get(name)
-    item = next((i for i in workspace.store.labeling.items(name) if i.id == item_id), None)
-    if item is None or project.kind != "files":
-        raise NotFound(f"no file item {item_id} in {name}")
+    if project.kind != "files":
+        raise NotFound(f"{name} labels no files")
+    item = workspace.store.labeling.item(name, item_id=item_id)
     content = item_content(workspace, project, item.key)
     if not (content.media_type or "").startswith("image/") or content.digest is None:
         raise InvalidInput(f"{item.key} is not an image the labeling page shows")
