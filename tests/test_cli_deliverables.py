@@ -66,7 +66,7 @@ def test_json_lists_every_deliverable_with_its_status(folder: Path, monkeypatch:
     assert result.exit_code == 0, result.output
     body = json.loads(result.output)
     status = {d["key"]: d["status"] for d in body["deliverables"]}
-    assert len(status) == 30 and body["project"] == "wages"
+    assert len(status) == 31 and body["project"] == "wages"
     assert (status["project_charter"], status["eda_report"], status["feasibility_report"]) == (
         "present", "present", "missing")
     assert body["counts"]["present"] == sum(s == "present" for s in status.values())

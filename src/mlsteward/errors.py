@@ -70,6 +70,12 @@ class FilterSyntaxError(InvalidInput):
     code = "filter_syntax"
 
 
+class QuotaExceeded(StewardError):
+    """The project has used the compute its quota (``costs.quota`` of steward.yaml) allows for now."""
+
+    code = "quota_exceeded"
+
+
 class StoreUnavailable(StewardError):
     """The store URL cannot be reached or opened."""
 
@@ -112,6 +118,7 @@ __all__ = [
     "InvalidInput",
     "NotFound",
     "NotPermitted",
+    "QuotaExceeded",
     "SpecInvalid",
     "StewardError",
     "StoreOutdated",

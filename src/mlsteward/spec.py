@@ -20,6 +20,7 @@ from pydantic import AfterValidator, BaseModel, Field, ValidationError, Validati
 from pydantic.fields import FieldInfo
 
 from mlsteward.errors import InvalidInput, SpecInvalid
+from mlsteward.spec_costs import CostsSpec
 from mlsteward.spec_data import DataSpec
 from mlsteward.spec_evaluation import EvaluationSpec
 from mlsteward.spec_features import FeaturesSpec
@@ -218,6 +219,7 @@ class Spec(SpecModel):
     monitoring: MonitoringSpec = MonitoringSpec()
     labeling: LabelingSpec = LabelingSpec()
     security: SecuritySpec = SecuritySpec()
+    costs: CostsSpec = CostsSpec()
     store: StoreConfig | None = None
 
     @field_validator("governance")

@@ -29,6 +29,7 @@ from mlsteward.spec_gates import SpecModel, did_you_mean, unique_names
 
 Severity = Literal["info", "warning", "sev3", "sev2", "sev1"]
 INCIDENT_SEVERITIES: tuple[str, ...] = ("sev1", "sev2", "sev3")
+BUDGET_MONITOR = "budgets"  # the monitor name budget checks are recorded under (mlsteward.lifecycle.costs)
 
 _DURATION = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*(ms|s|m|h|d|w)\s*$")
 _UNIT_MS = {"ms": 1, "s": 1000, "m": 60_000, "h": 3_600_000, "d": 86_400_000, "w": 604_800_000}
@@ -121,6 +122,9 @@ class Monitor(SpecModel):
     def _name(cls, value: str) -> str:
         if not re.fullmatch(r"[a-z0-9][a-z0-9_.-]{0,99}", value):
             raise ValueError(f"{value!r}: a monitor name is lower-case letters, digits, '-', '_' or '.'")
+        if value == BUDGET_MONITOR:
+            raise ValueError(f"{value!r} is the name `steward costs check` records budget checks under: "
+                             "choose another monitor name")
         return value
 
 
@@ -181,5 +185,5 @@ class MonitoringSpec(SpecModel):
         raise NotFound(f"no monitor {name!r} in steward.yaml{did_you_mean(name, [m.name for m in self.monitors])}")
 
 
-__all__ = ["INCIDENT_SEVERITIES", "AlertDelivery", "AlertRule", "CostModel", "DriftSettings", "Monitor",
-           "MonitoringSpec", "Retraining", "RollbackRule", "Rule", "Severity", "duration_ms"]
+__all__ = ["BUDGET_MONITOR", "INCIDENT_SEVERITIES", "AlertDelivery", "AlertRule", "CostModel", "DriftSettings",
+           "Monitor", "MonitoringSpec", "Retraining", "RollbackRule", "Rule", "Severity", "duration_ms"]

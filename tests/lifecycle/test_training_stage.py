@@ -11,7 +11,7 @@ from sklearn.metrics import roc_auc_score
 
 from mlsteward.data.splits import SplitConfig
 from mlsteward.datasets import gss_wages_with_target
-from mlsteward.errors import InvalidInput
+from mlsteward.errors import InvalidInput, QuotaExceeded
 from mlsteward.lifecycle.datasets import add_dataset, load_dataset
 from mlsteward.lifecycle.features import fit_features, load_feature_set
 from mlsteward.lifecycle.splits import split_and_register
@@ -138,3 +138,27 @@ def test_a_bad_parameter_range_is_a_spec_problem() -> None:
     problems = {p.path: p.expected for p in check_spec_text(yaml.safe_dump(spec))}
     assert "low must be below high" in problems["training.candidates[0].space.C"]
     assert "log range needs low > 0" in problems["training.candidates[1].space.max_depth"]
+
+
+def test_tuning_keeps_to_the_quota(workspace: Workspace, prepared) -> None:  # noqa: ANN001
+    capped = _spec(costs={"quota": {"max_trials": 2}}, training__tuning={"trials": 5})
+    result = train_models(workspace, capped, train=prepared["train"], validation=prepared["validation"])
+    runs = workspace.store.runs.search(experiment="wages", limit=1000)
+    tuning = {r.id for r in runs if r.tags.get("kind") == "tuning" and r.parent_id == result.parent_run}
+    assert [c.trials for c in result.candidates] == [2, 2]
+    assert sum(r.parent_id in tuning for r in runs) == 4
+    assert workspace.store.runs.get(result.parent_run).params["quota_max_trials"] == "2"
+    # a runtime quota spent by the first candidate's first trial leaves the second untuned, and says so
+    hurried = _spec(costs={"quota": {"max_runtime_minutes": 0.0001}}, training__tuning={"trials": 5})
+    result = train_models(workspace, hurried, train=prepared["train"], validation=prepared["validation"])
+    assert [(c.name, c.trials) for c in result.candidates] == [("logreg", 1)]
+    assert any("'forest' was not tuned: the tuning runtime quota" in n for n in result.notes)
+
+
+def test_training_stops_when_the_months_cpu_quota_is_used(workspace: Workspace, prepared) -> None:  # noqa: ANN001
+    train_models(workspace, _spec(), train=prepared["train"], validation=prepared["validation"])
+    before = len(workspace.store.runs.search(experiment="wages", limit=1000))
+    with pytest.raises(QuotaExceeded, match=r"training CPU hours this month .* raise the quota"):
+        train_models(workspace, _spec(costs={"quota": {"monthly_training_cpu_hours": 1e-6}}),
+                     train=prepared["train"], validation=prepared["validation"])
+    assert len(workspace.store.runs.search(experiment="wages", limit=1000)) == before

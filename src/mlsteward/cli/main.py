@@ -8,6 +8,7 @@ from typer.core import TyperGroup
 from mlsteward import __version__
 from mlsteward.cli import (
     audit,
+    costs,
     data,
     deliverables,
     deploy,
@@ -85,6 +86,7 @@ app.command("changelog")(governance.changelog)
 app.add_typer(governance.charter_app, name="charter")
 app.add_typer(reviews.app, name="reviews")
 app.add_typer(runs.app, name="runs")
+app.add_typer(costs.app, name="costs")
 app.add_typer(audit.app, name="audit")
 app.add_typer(store.app, name="store")
 

@@ -179,6 +179,7 @@ CATALOGUE: tuple[Deliverable, ...] = (
     Deliverable("drift_alerts", "Drift & alert configuration", Stage.MONITORING, "mlops_engineer"),
     Deliverable("champion_challenger", "Champion-challenger reports", Stage.MONITORING, "ml_engineer"),
     Deliverable("retraining_triggers", "Retraining trigger criteria", Stage.MONITORING, "ml_engineer"),
+    Deliverable("cost_review", "Cost-optimisation review", Stage.MONITORING, "mlops_engineer", cross_cutting=True),
 )
 
 

@@ -27,7 +27,7 @@ from mlsteward.features.feature_set import FeatureSet
 from mlsteward.lifecycle.data_stage import REPORTS_DIR
 from mlsteward.lifecycle.datasets import load_dataset
 from mlsteward.lifecycle.features import load_feature_set
-from mlsteward.lifecycle.training import fit_candidate, start_run_record
+from mlsteward.lifecycle.training import WorkStart, fit_candidate, start_run_record
 from mlsteward.models_io import load_model
 from mlsteward.report import render_model_card_html, render_model_card_markdown, render_performance_report, write_report
 from mlsteward.report.model_card import ModelCardFacts
@@ -59,6 +59,7 @@ def evaluate_model(workspace: Workspace, spec: Spec, model: str, data: str, *, c
                    progress: Progress | None = None) -> EvaluationOutcome:
     """Run the evaluation suite on model ``model`` (a run id, or ``best`` / a candidate name of the latest
     training) and dataset version ``data``; record it and write the report and the model card."""
+    began = WorkStart()
     record = resolve_model_run(workspace, spec.project, model)
     inputs, train_df = _suite_inputs(workspace, spec, record, data)
     validate_inputs(inputs)  # before the baselines are scored on the test rows
@@ -70,7 +71,7 @@ def evaluate_model(workspace: Workspace, spec: Spec, model: str, data: str, *, c
         if record.params.get(role) == ref:
             result.notes.append(f"evaluated on the model's {role} split ({ref}): the numbers are optimistic; "
                                 "evaluate on the held-out test split")
-    return _record(workspace, spec, record, data, inputs, result)
+    return _record(workspace, spec, record, data, inputs, result, began)
 
 
 def resolve_model_run(workspace: Workspace, project: str, ref: str) -> RunRecord:
@@ -177,7 +178,7 @@ def _critical_columns(fs: FeatureSet) -> list[str]:
 
 
 def _record(workspace: Workspace, spec: Spec, record: RunRecord, data: str, inputs: SuiteInputs,
-            result: SuiteResult) -> EvaluationOutcome:
+            result: SuiteResult, began: WorkStart) -> EvaluationOutcome:
     ref = workspace.store.datasets.get(data).ref
     candidate = record.tags.get("candidate", record.name)
     facts = ModelCardFacts(project=spec.project, charter=spec.charter.model_dump(mode="json"), candidate=candidate,
@@ -192,7 +193,7 @@ def _record(workspace: Workspace, spec: Spec, record: RunRecord, data: str, inpu
     card_html = render_model_card_html(result, facts)
     run = start_run_record(workspace, record.experiment, f"evaluate-{candidate}", record.id, inputs.seed,
                            {"kind": "evaluation", "candidate": candidate, "stage": "evaluation",
-                            "gate": result.gate.decision if result.gate else "no gate"})
+                            "gate": result.gate.decision if result.gate else "no gate"}, began)
     try:
         run.log_params({"model_run": record.id, "dataset": ref,
                         "checks": ",".join(c.name for c in result.checks if c.status != "skipped")})

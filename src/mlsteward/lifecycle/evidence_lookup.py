@@ -18,6 +18,7 @@ from __future__ import annotations
 from pydantic import BaseModel
 
 from mlsteward.errors import InvalidInput
+from mlsteward.spec_monitoring import BUDGET_MONITOR
 from mlsteward.store.datasets import DatasetVersion
 from mlsteward.store.evidence import Clearance, Evidence
 from mlsteward.store.runs import RunRecord
@@ -246,14 +247,20 @@ def latest_load_test(workspace: Workspace, project: str) -> EvidenceLink | None:
 
 
 def latest_monitor_run(workspace: Workspace, project: str) -> EvidenceLink | None:
-    """The project's newest monitor run (`steward monitor run`)."""
-    runs = workspace.store.monitoring.runs(project=project, limit=1, with_result=False)
+    """The project's newest monitor run (`steward monitor run`; budget checks are not monitor runs of a model)."""
+    runs = workspace.store.monitoring.runs(project=project, limit=1, with_result=False, exclude_monitor=BUDGET_MONITOR)
     return EvidenceLink(kind="monitor_run", ref=runs[0].id, at_ms=runs[0].created_at_ms) if runs else None
 
 
 def latest_retrain(workspace: Workspace, project: str) -> RunRecord | None:
     """The project's newest finished retrain (`steward retrain`): a run tagged kind=retrain."""
     return _latest_run(workspace, project, "retrain")
+
+
+def latest_cost_review(workspace: Workspace, project: str) -> RunRecord | None:
+    """The project's newest finished cost-optimisation review (`steward costs review`): a run tagged
+    kind=cost-review."""
+    return _latest_run(workspace, project, "cost-review")
 
 
 def _latest_run(workspace: Workspace, project: str, kind: str) -> RunRecord | None:
@@ -319,6 +326,7 @@ __all__ = [
     "SecurityScanEvidence",
     "TrainingEvidence",
     "latest_assessed_dataset",
+    "latest_cost_review",
     "latest_evaluation",
     "latest_feasibility",
     "latest_feature_set",

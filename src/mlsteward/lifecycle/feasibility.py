@@ -27,7 +27,7 @@ from mlsteward.errors import InvalidInput, NotFound
 from mlsteward.evaluate.gates import GateEvidence, decide_gate
 from mlsteward.lifecycle.data_stage import REPORTS_DIR
 from mlsteward.lifecycle.datasets import load_dataset
-from mlsteward.lifecycle.training import start_run_record
+from mlsteward.lifecycle.training import WorkStart, start_run_record
 from mlsteward.report import render_feasibility_report, write_report
 from mlsteward.spec import Spec
 from mlsteward.stages import Stage, StageStatus
@@ -61,6 +61,7 @@ class FeasibilityOutcome(BaseModel):
 def run_feasibility(workspace: Workspace, spec: Spec, dataset: str, *, step: Step = lambda _: None
                     ) -> FeasibilityOutcome:
     """Run the timeboxed study on ``dataset`` and record it; see the module docstring."""
+    began = WorkStart()
     started = time.perf_counter()
     config = spec.feasibility
     target = spec.data.target
@@ -130,7 +131,7 @@ def run_feasibility(workspace: Workspace, spec: Spec, dataset: str, *, step: Ste
         learning_curve=curve, labeling_cost=cost, compute_viability=viability, error_taxonomy=errors,
         decision=decision, reasons=reasons, gate_checks=checks, elapsed_seconds=time.perf_counter() - started,
         notes=notes)
-    return _record(workspace, spec, version.ref, result)
+    return _record(workspace, spec, version.ref, result, began)
 
 
 def _sample(frame: pd.DataFrame, target: str, task: str, rows: int, seed: int) -> pd.DataFrame:
@@ -232,10 +233,12 @@ def _decide(checks: list[FeasibilityCheck], viable: bool | None, curve, metric: 
     return ("go" if go else "no-go"), reasons
 
 
-def _record(workspace: Workspace, spec: Spec, ref: str, result: FeasibilityResult) -> FeasibilityOutcome:
+def _record(workspace: Workspace, spec: Spec, ref: str, result: FeasibilityResult,
+            began: WorkStart) -> FeasibilityOutcome:
     html = render_feasibility_report(result, title=f"{spec.project}: feasibility study on {ref}")
     report_path = write_report(html, workspace.settings.project_root / REPORTS_DIR / f"{ref}-feasibility.html")
-    run = start_run_record(workspace, spec.project, "feasibility", None, spec.training.seed, {"kind": "feasibility"})
+    run = start_run_record(workspace, spec.project, "feasibility", None, spec.training.seed, {"kind": "feasibility"},
+                           began)
     run.log_params({"dataset": ref, "metric": result.metric, "sample_rows": result.sample.rows})
     run.log_metrics({f"baseline_{k}": v for k, v in result.baselines.items()}
                     | {f"prototype_{k}": p.metric_value for k, p in result.prototypes.items()})

@@ -44,7 +44,7 @@ from mlsteward.lifecycle.data_stage import REPORTS_DIR
 from mlsteward.lifecycle.datasets import load_dataset
 from mlsteward.lifecycle.features import load_feature_set
 from mlsteward.lifecycle.governance import decision_log, record_decision
-from mlsteward.lifecycle.training import start_run_record, training_features
+from mlsteward.lifecycle.training import WorkStart, start_run_record, training_features
 from mlsteward.models_io import ALLOWED_PACKAGES, dump_model, load_model, refused_types
 from mlsteward.report import write_report
 from mlsteward.report._mitigation_report import render_mitigation_report
@@ -95,6 +95,7 @@ def run_mitigation(workspace: Workspace, spec: Spec, model_ref: str, *, method: 
                    grid_size: int = 1000) -> MitigationOutcome:
     """Mitigate model version ``model_ref`` (``NAME@V``) with ``method`` for ``constraint`` on attribute
     ``sensitive`` (both default to the evaluation's failed fairness check), record it and write the report."""
+    began = WorkStart()
     if method not in METHODS:
         raise InvalidInput(f"unknown mitigation method {method!r}: choose one of {', '.join(METHODS)}")
     if constraint is not None:
@@ -137,7 +138,7 @@ def run_mitigation(workspace: Workspace, spec: Spec, model_ref: str, *, method: 
     gate = _gate(checks, sensitive, result)
     model_bytes, model_note = _saveable(mitigated)
     return _record(workspace, spec, version, run, evaluation, fit_ref, result, gate, model_bytes, model_note,
-                   notes)
+                   notes, began)
 
 
 def decide_mitigation(workspace: Workspace, spec: Spec, run_id: str, accept: bool, reason: str) -> DecisionRecord:
@@ -319,12 +320,12 @@ def _saveable(mitigated: Any) -> tuple[bytes | None, str]:
 
 def _record(workspace: Workspace, spec: Spec, version: ModelVersion, run: RunRecord, evaluation: EvaluationRecord,
             fit_ref: str, result: MitigationResult, gate: list[GateComparison], model_bytes: bytes | None,
-            model_note: str, notes: list[str]) -> MitigationOutcome:
+            model_note: str, notes: list[str], began: WorkStart) -> MitigationOutcome:
     candidate = run.tags.get("candidate", run.name)
     tags = {"kind": KIND, "method": result.method, "constraint": result.constraint, "model_version": version.ref,
             "sensitive": result.sensitive_attribute, "candidate": candidate, "stage": "evaluation"}
     tracked = start_run_record(workspace, run.experiment, f"mitigate-{candidate}-{result.method}", run.id,
-                               result.seed, tags)
+                               result.seed, tags, began)
     try:
         tracked.log_params({
             "model_version": version.ref, "model_run": run.id, "evaluation": evaluation.id,

@@ -1,17 +1,21 @@
 """The monitoring stage's deliverables, generated from what monitoring recorded: the dashboard (the monitor
 runs over time), the drift and alert configuration (steward.yaml's monitors, as the latest run applied
-them), the champion–challenger reports (retrain runs) and the retraining trigger criteria."""
+them), the champion–challenger reports (retrain runs), the retraining trigger criteria, and the monthly
+cost-optimisation review."""
 
 from __future__ import annotations
 
+import time
+
 from mlsteward.lifecycle.deliverable_sources import Sources, artifact_digest
 from mlsteward.lifecycle.deliverables import DeliverableEvidence, Found, finder
-from mlsteward.lifecycle.evidence_lookup import latest_monitor_run, latest_retrain
+from mlsteward.lifecycle.evidence_lookup import latest_cost_review, latest_monitor_run, latest_retrain
+from mlsteward.spec_monitoring import BUDGET_MONITOR
 
 
 @finder("monitoring_dashboard")
 def _dashboard(src: Sources) -> Found:
-    runs = src.store.monitoring.runs(project=src.project, with_result=False)
+    runs = src.store.monitoring.runs(project=src.project, with_result=False, exclude_monitor=BUDGET_MONITOR)
     if not runs:
         return Found("missing", "no monitor run: add a monitor under monitoring.monitors in steward.yaml, then "
                                 "`steward monitor run`")
@@ -62,3 +66,23 @@ def _retraining_triggers(src: Sources) -> Found:
                   f"evaluation for {rollback.sustained_runs} runs")
     return Found("present", rules, [DeliverableEvidence(kind="steward_yaml", ref="monitoring.retraining",
                                                         command="steward validate", in_pack=False)])
+
+
+REVIEW_FRESH_DAYS = 31  # the seed's cost-optimisation review is monthly
+
+
+@finder("cost_review")
+def _cost_review(src: Sources) -> Found:
+    run = latest_cost_review(src.workspace, src.project)
+    if run is None:
+        return Found("missing", "no cost-optimisation review: `steward costs review` (rates under costs.training "
+                                "and monitoring.cost of steward.yaml)")
+    file = "cost-review.html"
+    at = run.end_time_ms or run.start_time_ms
+    note = (f"review {run.id[:8]}: {run.metrics.get('spent_usd', 0):,.2f} USD spent this month, forecast "
+            f"{run.metrics.get('forecast_usd', 0):,.2f}; {int(run.metrics.get('recommendations', 0))} finding(s)")
+    evidence = [DeliverableEvidence(kind="run_artifact", ref=f"{run.id}/{file}", digest=artifact_digest(run, file),
+                                    file=file, command="steward costs review", at_ms=at, by=run.created_by)]
+    if time.time() * 1000 - at > REVIEW_FRESH_DAYS * 86_400_000:
+        return Found("stale", f"{note}; over a month old: review again", evidence)
+    return Found("present", note, evidence)

@@ -9,7 +9,9 @@ fitted. The record of each candidate fit (datasets, feature set, model, paramete
 from __future__ import annotations
 
 import json
+import time
 from collections.abc import Callable
+from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
@@ -21,6 +23,7 @@ from mlsteward.errors import InvalidInput, NotFound
 from mlsteward.features.feature_set import FeatureSet
 from mlsteward.lifecycle.datasets import load_dataset
 from mlsteward.lifecycle.features import load_feature_set
+from mlsteward.lifecycle.tuning_quota import TuningQuota, check_monthly_quota
 from mlsteward.models_io import dump_model
 from mlsteward.spec import Spec
 from mlsteward.spec_training import Candidate, ParamRange
@@ -112,10 +115,12 @@ def train_models(workspace: Workspace, spec: Spec, *, train: str, validation: st
     x_train = training_features(fs, fs_record, train_df, target, train_version.ref, notes)
     x_valid = fs.transform(valid_df)
 
+    check_monthly_quota(workspace, spec)
+    quota = TuningQuota(spec)
     parent = start_run_record(workspace, spec.project, "train", None, config.seed)
     parent.log_params({"train": train_version.ref, "validation": valid_version.ref, "feature_set": fs_record.ref,
                        "metric": metric_name, "seed": config.seed, "task": task,
-                       "candidates": json.dumps([c.model_dump() for c in config.candidates])})
+                       "candidates": json.dumps([c.model_dump() for c in config.candidates]), **quota.params()})
     parent.set_tags({"stage": "training", "kind": "training"})
     for ref, role in ((train_version.ref, "train"), (valid_version.ref, "validation")):
         workspace.store.datasets.link_run(parent.id, ref, role)
@@ -124,9 +129,15 @@ def train_models(workspace: Workspace, spec: Spec, *, train: str, validation: st
         best_baseline = _best(metric, [b.value for b in baselines])
         candidates = []
         for i, candidate in enumerate(config.candidates):
+            timeout = quota.timeout_s(len(config.candidates) - i)
+            if timeout is not None and timeout <= 0:
+                notes.append(f"candidate {candidate.name!r} was not tuned: the tuning runtime quota "
+                             f"(costs.quota.max_runtime_minutes = {quota.max_runtime_minutes:g}) was used up")
+                continue
             candidates.append(_tune(workspace, spec, parent, candidate, estimators[candidate.name], metric,
                                     x_train, y_train, x_valid, y_valid, best_baseline, fs_record.ref,
-                                    (train_version.ref, valid_version.ref), lambda done, total, best, i=i, c=candidate:
+                                    (train_version.ref, valid_version.ref), (quota.trials, timeout),
+                                    lambda done, total, best, i=i, c=candidate:
                                     progress(f"{c.name} ({i + 1}/{len(config.candidates)})", done, total, best)))
         best = max(candidates, key=lambda c: c.value if metric.greater_is_better else -c.value) if candidates else None
         parent.log_metrics({f"baseline_{b.name}_{metric_name}": b.value for b in baselines}
@@ -224,13 +235,24 @@ def training_features(fs: FeatureSet, record: Any, train_df: pd.DataFrame, targe
     return fs.transform(train_df)
 
 
+@dataclass(frozen=True)
+class WorkStart:
+    """When a piece of work began (wall clock and this process's CPU time): a run recorded once the work is done
+    starts here, so that its time and CPU seconds (its cost) are the work's."""
+
+    wall_ms: int = field(default_factory=lambda: time.time_ns() // 1_000_000)
+    cpu_seconds: float = field(default_factory=time.process_time)
+
+
 def start_run_record(workspace: Workspace, experiment: str, name: str, parent: str | None, seed: int | None,
-                     tags: dict | None = None) -> Run:
-    """A tracked run (with the environment recorded) that lifecycle code logs into."""
+                     tags: dict | None = None, began: WorkStart | None = None) -> Run:
+    """A tracked run (with the environment recorded) that lifecycle code logs into; ``began`` backdates it to
+    the start of the work it records."""
     record = workspace.store.runs.create(
         experiment=experiment, name=name, parent_id=parent, seed=seed, tags=tags,
-        environment=capture_environment(str(workspace.settings.project_root)))
-    return Run(workspace, record)
+        environment=capture_environment(str(workspace.settings.project_root)),
+        start_time_ms=began.wall_ms if began else None)
+    return Run(workspace, record, cpu_start=began.cpu_seconds if began else None)
 
 
 def _baselines(workspace: Workspace, spec: Spec, parent: Run, task: str, metric: Any, train_df: pd.DataFrame,
@@ -255,8 +277,9 @@ def _baselines(workspace: Workspace, spec: Spec, parent: Run, task: str, metric:
 
 def _tune(workspace: Workspace, spec: Spec, parent: Run, candidate: Candidate, cls: type, metric: Any,
           x_train: pd.DataFrame, y_train: pd.Series, x_valid: pd.DataFrame, y_valid: pd.Series,
-          best_baseline: float, feature_set: str, datasets: tuple[str, str],
+          best_baseline: float, feature_set: str, datasets: tuple[str, str], limits: tuple[int, float | None],
           progress: Callable[[int, int, float | None], None]) -> CandidateResult:
+    """Tune one candidate for at most ``limits`` (trials, timeout in seconds), then refit and profile its best."""
     config = spec.training
     seed = config.seed
     study_parent = start_run_record(workspace, parent.experiment, f"tune-{candidate.name}", parent.id, seed,
@@ -265,7 +288,7 @@ def _tune(workspace: Workspace, spec: Spec, parent: Run, candidate: Candidate, c
     direction = "maximize" if metric.greater_is_better else "minimize"
     pruner = optuna.pruners.MedianPruner(n_warmup_steps=1) if config.tuning.pruning else optuna.pruners.NopPruner()
     study = optuna.create_study(direction=direction, sampler=optuna.samplers.TPESampler(seed=seed), pruner=pruner)
-    total = config.tuning.trials
+    total, timeout = limits
 
     def objective(trial: optuna.Trial) -> float:
         params = {**candidate.params, **{k: _suggest(trial, k, r) for k, r in candidate.space.items()}}
@@ -276,7 +299,7 @@ def _tune(workspace: Workspace, spec: Spec, parent: Run, candidate: Candidate, c
         progress(len(study.trials), total, study.best_value if finished else None)
 
     callback = StewardCallback(study_parent, metric_name=metric.name)
-    study.optimize(objective, n_trials=total, timeout=config.tuning.timeout_s, callbacks=[callback, report],
+    study.optimize(objective, n_trials=total, timeout=timeout, callbacks=[callback, report],
                    catch=())
     study_parent.end("finished")
     completed = [t for t in study.trials if t.state == optuna.trial.TrialState.COMPLETE]

@@ -134,7 +134,8 @@ class MonitorStore:
         return MonitorRunRecord.model_validate(row._asdict())
 
     def runs(self, *, project: str | None = None, monitor: str | None = None, model: str | None = None,
-             since_ms: int | None = None, limit: int | None = None, with_result: bool = True) -> list[MonitorRunRecord]:
+             since_ms: int | None = None, limit: int | None = None, with_result: bool = True,
+             exclude_monitor: str | None = None) -> list[MonitorRunRecord]:
         """Runs, newest first (``with_result=False`` leaves the full results out, for time series)."""
         columns = list(monitor_runs.c) if with_result else [c for c in monitor_runs.c if c.name != "result"]
         query = sa.select(*columns).order_by(monitor_runs.c.created_at_ms.desc(), monitor_runs.c.id)
@@ -144,6 +145,8 @@ class MonitorStore:
             query = query.where(monitor_runs.c.monitor == monitor)
         if model:
             query = query.where(monitor_runs.c.model == model)
+        if exclude_monitor:
+            query = query.where(monitor_runs.c.monitor != exclude_monitor)
         if since_ms is not None:
             query = query.where(monitor_runs.c.created_at_ms >= since_ms)
         if limit:

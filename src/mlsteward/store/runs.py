@@ -41,7 +41,8 @@ _LOAD_ARTIFACTS = _by_run_ids(run_artifacts.c.run_id, run_artifacts.c.path, run_
 
 _SET_SUMMARY = runs.update().where(runs.c.id == sa.bindparam("run_id")).values(summary=sa.bindparam("new_summary"))
 _END_RUN = runs.update().where(runs.c.id == sa.bindparam("run_id")).values(
-    status=sa.bindparam("new_status"), end_time_ms=sa.bindparam("new_end_time_ms"))
+    status=sa.bindparam("new_status"), end_time_ms=sa.bindparam("new_end_time_ms"),
+    cpu_seconds=sa.bindparam("new_cpu_seconds"))
 
 
 def _newer_metric(table: sa.Table, new) -> sa.ColumnElement[bool]:  # noqa: ANN001
@@ -73,6 +74,7 @@ class RunRecord(BaseModel):
     created_by: str
     seed: int | None
     environment: dict
+    cpu_seconds: float | None = None  # the process's CPU time while the run was open
     params: dict[str, str] = {}
     metrics: dict[str, float] = {}
     tags: dict[str, str] = {}
@@ -81,6 +83,19 @@ class RunRecord(BaseModel):
     @property
     def duration_s(self) -> float | None:
         return None if self.end_time_ms is None else (self.end_time_ms - self.start_time_ms) / 1000
+
+
+class RunUsage(BaseModel):
+    """A run's times and CPU seconds, with its tags: what its cost is computed from."""
+
+    id: str
+    name: str
+    parent_id: str | None
+    status: str
+    start_time_ms: int
+    end_time_ms: int | None
+    cpu_seconds: float | None
+    tags: dict[str, str] = {}
 
 
 @dataclass
@@ -93,6 +108,7 @@ class RunBatch:
     artifacts: list[ArtifactEntry] = field(default_factory=list)
     end_status: str | None = None
     end_time_ms: int | None = None
+    cpu_seconds: float | None = None  # with the end: the process's CPU time while the run was open
 
     def __bool__(self) -> bool:
         return bool(self.params or self.tags or self.metrics or self.artifacts or self.end_status)
@@ -104,11 +120,12 @@ class RunStore:
 
     def create(self, *, experiment: str, name: str | None = None, parent_id: str | None = None,
                environment: dict | None = None, seed: int | None = None,
-               tags: dict[str, str] | None = None) -> RunRecord:
+               tags: dict[str, str] | None = None, start_time_ms: int | None = None) -> RunRecord:
+        """A running run; ``start_time_ms`` (default: now) backdates it to when the work it records began."""
         run_id = uuid.uuid4().hex
         row = dict(id=run_id, experiment=experiment, name=name or f"run-{run_id[:8]}",
-                   status="running", parent_id=parent_id, start_time_ms=now_ms(), end_time_ms=None,
-                   environment=environment or {}, seed=seed, created_by=self._store.actor,
+                   status="running", parent_id=parent_id, start_time_ms=start_time_ms or now_ms(), end_time_ms=None,
+                   environment=environment or {}, seed=seed, created_by=self._store.actor, cpu_seconds=None,
                    summary=_summary(tags=dict(tags or {})))
         with self._store.write() as tx:
             if parent_id and tx.conn.scalar(_RUN_EXISTS, {"run_id": parent_id}) is None:
@@ -146,7 +163,8 @@ class RunStore:
                 conn.execute(_SET_SUMMARY, {"run_id": run_id, "new_summary": self._read_summary(conn, run_id)})
             if batch.end_status:
                 conn.execute(_END_RUN, {"run_id": run_id, "new_status": batch.end_status,
-                                        "new_end_time_ms": batch.end_time_ms or now_ms()})
+                                        "new_end_time_ms": batch.end_time_ms or now_ms(),
+                                        "new_cpu_seconds": batch.cpu_seconds})
             if batch.end_status:  # one event per transaction: what was logged, and the end
                 tx.audit.append("run.ended", "run", run_id, status=batch.end_status, **counts)
             elif counts:
@@ -221,6 +239,21 @@ class RunStore:
         with self._store.read() as conn:
             ids = conn.scalars(query, {"experiment": experiment, "limit": limit}).all()
             return self._load(list(ids), conn)
+
+    def usage(self, experiment: str, *, since_ms: int | None = None, until_ms: int | None = None) -> list[RunUsage]:
+        """What each run of ``experiment`` started in [since_ms, until_ms) used, oldest first (for its cost)."""
+        query = (sa.select(runs.c.id, runs.c.name, runs.c.parent_id, runs.c.status, runs.c.start_time_ms,
+                           runs.c.end_time_ms, runs.c.cpu_seconds, runs.c.summary)
+                 .where(runs.c.experiment == experiment).order_by(runs.c.start_time_ms, runs.c.id))
+        if since_ms is not None:
+            query = query.where(runs.c.start_time_ms >= since_ms)
+        if until_ms is not None:
+            query = query.where(runs.c.start_time_ms < until_ms)
+        with self._store.read() as conn:
+            rows = conn.execute(query).all()
+        return [RunUsage(id=r.id, name=r.name, parent_id=r.parent_id, status=r.status, start_time_ms=r.start_time_ms,
+                         end_time_ms=r.end_time_ms, cpu_seconds=r.cpu_seconds, tags=r.summary.get("tags", {}))
+                for r in rows]
 
     def metric_history(self, ref: str, key: str) -> list[MetricPoint]:
         run_id = self.resolve_id(ref)

@@ -59,6 +59,8 @@ runs = sa.Table(
     sa.Column("summary", sa.JSON, nullable=False),
     sa.Column("seed", sa.BigInteger, nullable=True),
     sa.Column("created_by", sa.String(200), nullable=False),
+    # CPU seconds of the process while the run was open (children included; NULL when not measured)
+    sa.Column("cpu_seconds", sa.Float, nullable=True),
     # newest-first listing within an experiment walks this index and stops at the limit
     sa.Index(None, "experiment", "start_time_ms"),
 )

@@ -28,7 +28,7 @@ log = logging.getLogger("mlsteward")
 
 class Run:
     def __init__(self, workspace: Workspace, record: RunRecord,
-                 on_end: list[Callable[[Run], None]] | None = None) -> None:
+                 on_end: list[Callable[[Run], None]] | None = None, cpu_start: float | None = None) -> None:
         self._workspace = workspace
         self._on_end = list(on_end or [])
         self.id = record.id
@@ -41,6 +41,8 @@ class Run:
         self._next_step: dict[str, int] = {}
         self._buffer_lock = threading.Lock()
         self._write_lock = threading.Lock()
+        # the run's cost: this process's CPU time (time.process_time) since it opened, or since cpu_start
+        self._cpu_start = time.process_time() if cpu_start is None else cpu_start
         get_flusher().watch(self)
 
     def __repr__(self) -> str:
@@ -135,7 +137,8 @@ class Run:
         self._write_pending()
 
     def end(self, status: str = "finished") -> None:
-        """Flush and mark the run finished (or failed / killed). Ending twice is harmless."""
+        """Flush and mark the run finished (or failed / killed), with the CPU seconds this process used while
+        the run was open (worker processes it started are not counted). Ending twice is harmless."""
         if status not in ENDED_STATUSES:
             raise InvalidInput(f"run status must be one of {', '.join(ENDED_STATUSES)}; got {status!r}")
         with self._buffer_lock:
@@ -143,6 +146,7 @@ class Run:
                 return
             self._pending.end_status = status
             self._pending.end_time_ms = time.time_ns() // 1_000_000
+            self._pending.cpu_seconds = round(time.process_time() - self._cpu_start, 6)
         self._write_pending()
         self.status = status
         get_flusher().forget(self)
@@ -186,4 +190,5 @@ def _merge(first: RunBatch, then: RunBatch) -> RunBatch:
     return RunBatch(params={**first.params, **then.params}, tags={**first.tags, **then.tags},
                     metrics=first.metrics + then.metrics, artifacts=first.artifacts + then.artifacts,
                     end_status=then.end_status or first.end_status,
-                    end_time_ms=then.end_time_ms or first.end_time_ms)
+                    end_time_ms=then.end_time_ms or first.end_time_ms,
+                    cpu_seconds=then.cpu_seconds if then.cpu_seconds is not None else first.cpu_seconds)
