@@ -175,3 +175,23 @@ def test_the_cost_review_on_the_quickstart(project: Path) -> None:
     status = {d["key"]: d for d in _json("deliverables")["deliverables"]}
     assert status["cost_review"]["status"] == "present"
     assert status["cost_review"]["evidence"][0]["ref"] == f"{run.id}/cost-review.html"
+
+
+def test_steward_train_keeps_to_the_quota_and_prints_its_cost(project: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("COLUMNS", "200")
+    path = project / "steward.yaml"
+    spec = yaml.safe_load(path.read_text())
+    spec["costs"]["quota"] = {"max_trials": 1}
+    path.write_text(yaml.safe_dump(spec, sort_keys=False))
+    shown = runner.invoke(steward, ["train", "--train", "gss-train-joined@1", "--validation", "gss-validation-joined@1"])
+    assert shown.exit_code == 0, shown.output
+    workspace = Workspace(resolve_settings(start=project))
+    (parent,) = workspace.store.runs.search("tags.kind = 'training'", experiment="gss-income", limit=1)
+    tunes = [r for r in workspace.store.runs.search(None, experiment="gss-income", limit=1000)
+             if r.parent_id == parent.id and r.tags.get("kind") == "tuning"]
+    trials = [r for r in workspace.store.runs.search(None, experiment="gss-income", limit=1000)
+              if r.parent_id in {t.id for t in tunes}]
+    assert len(tunes) == 3 and len(trials) == 3
+    rates = load_spec(path).costs.training
+    cost = parent.cpu_seconds / 3600 * rates.cpu_hour_usd + parent.duration_s / 3600 * rates.machine_hour_usd
+    assert f"cost: {cost:,.4f} USD for {parent.duration_s:.1f} s wall" in shown.output

@@ -55,6 +55,20 @@ def train(
     console.print(table)
     console.print("* best candidate; `steward runs show RUN` has each one's full efficiency profile, and "
                   "`steward runs reproduce RUN` fits it again from the record.")
+    _print_cost(workspace, spec, result.parent_run)
+
+
+def _print_cost(workspace, spec, run_id: str) -> None:  # noqa: ANN001
+    """The training's wall and CPU time and their cost at the rates of costs.training."""
+    from mlsteward.costs import run_cost_usd
+
+    record = workspace.store.runs.get(run_id)
+    rates = spec.costs.training
+    wall = record.duration_s or 0.0
+    cost = run_cost_usd(wall, record.cpu_seconds, cpu_hour_usd=rates.cpu_hour_usd,
+                        machine_hour_usd=rates.machine_hour_usd)
+    console.print(f"cost: {cost:,.4f} USD for {wall:.1f} s wall and {record.cpu_seconds or 0:.1f} s CPU "
+                  "(`steward costs` has the month)", highlight=False)
 
 
 def feasibility(
