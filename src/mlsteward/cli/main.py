@@ -17,6 +17,7 @@ from mlsteward.cli import (
     governance,
     incidents,
     label,
+    llm,
     loadtest,
     mitigate,
     models,
@@ -78,6 +79,7 @@ app.add_typer(deploy.app, name="deployments")
 app.add_typer(monitor.app, name="monitor")
 app.add_typer(incidents.app, name="incident")
 app.add_typer(label.app, name="label")
+app.add_typer(llm.app, name="llm")
 app.command("retrain")(retrain.retrain)
 app.command("roi")(governance.roi)
 app.add_typer(governance.risks_app, name="risks")

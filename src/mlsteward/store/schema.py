@@ -547,4 +547,4 @@ audit_head = sa.Table(
     sa.Column("hash", sa.String(64), nullable=False),
 )
 
-from mlsteward.store import schema_labeling, schema_reviews  # noqa: E402,F401 - their tables join ``metadata``
+from mlsteward.store import schema_labeling, schema_prompts, schema_reviews  # noqa: E402,F401 - tables join ``metadata``

@@ -28,6 +28,7 @@ from mlsteward.store.feature_sets import FeatureSetStore
 from mlsteward.store.governance import GovernanceStore
 from mlsteward.store.incidents import IncidentStore
 from mlsteward.store.labeling import LabelStore
+from mlsteward.store.prompts import PromptStore
 from mlsteward.store.models import ModelStore
 from mlsteward.store.monitoring import MonitorStore
 from mlsteward.store.predictions import PredictionStore
@@ -162,6 +163,10 @@ class Store:
     @cached_property
     def labeling(self) -> LabelStore:
         return LabelStore(self)
+
+    @cached_property
+    def prompts(self) -> PromptStore:
+        return PromptStore(self)
 
     @cached_property
     def audit(self) -> AuditStore:

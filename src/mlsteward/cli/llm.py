@@ -1,0 +1,137 @@
+"""``steward llm``: the LLM lifecycle. ``steward llm prompts``: the prompt registry (versions, diffs, aliases,
+rollback, and the evaluations behind each version)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import typer
+from rich.table import Table
+
+from mlsteward.cli.common import JSON, open_workspace, project_spec
+from mlsteward.cli.output import console, print_json, when
+
+app = typer.Typer(help="The LLM lifecycle: the prompt registry, evaluation and red-teaming of an LLM application.",
+                  no_args_is_help=True)
+prompts_app = typer.Typer(help="The prompt registry: versions, readable diffs, aliases and rollback.",
+                          no_args_is_help=True)
+app.add_typer(prompts_app, name="prompts")
+REASON = typer.Option(..., "--reason", "-r", help="Why: the change log keeps it.")
+
+
+@prompts_app.command("register")
+def register(path: Path = typer.Argument(..., help="A prompt file (YAML): name, template, description, params."),
+             json_: bool = JSON) -> None:
+    """Register a prompt file as the prompt's next version; the same content again returns the existing version.
+
+    The file: `name`, `template` (placeholders as {name}), `description`, `params` (model parameters, passed to
+    the application as given) and, optionally, `variables` checked against the template."""
+    from mlsteward.lifecycle.prompts import register_prompt
+
+    workspace = open_workspace(create=True)
+    version, created = register_prompt(workspace, project_spec(workspace).project, path)
+    if json_:
+        print_json(version)
+        return
+    state = "registered" if created else "already registered (same content)"
+    console.print(f"{version.ref} {state}: variables {', '.join(version.variables) or 'none'}", highlight=False)
+
+
+@prompts_app.command("list")
+def list_prompts(json_: bool = JSON) -> None:
+    """The project's prompts: versions, the latest, and where each alias points."""
+    workspace = open_workspace(create=True)
+    found = workspace.store.prompts.list(project_spec(workspace).project)
+    if json_:
+        print_json(found)
+        return
+    table = Table(header_style="bold")
+    for column in ("prompt", "versions", "latest", "aliases"):
+        table.add_column(column)
+    for p in found:
+        table.add_row(p.name, str(p.versions), str(p.latest),
+                      ", ".join(f"{a} → {v}" for a, v in sorted(p.aliases.items())) or "-")
+    console.print(table)
+
+
+@prompts_app.command("show")
+def show(ref: str = typer.Argument(..., help="NAME (the latest), NAME@VERSION or NAME@ALIAS."),
+         json_: bool = JSON) -> None:
+    """One version: its template, variables, parameters, aliases, and the evaluation runs that used it."""
+    from mlsteward.lifecycle.prompts import evaluations_of
+
+    workspace = open_workspace(create=True)
+    version = workspace.store.prompts.get(ref)
+    runs = evaluations_of(workspace, project_spec(workspace).project, version)
+    if json_:
+        print_json({"prompt": version, "evaluations": [{"run": r.id, "kind": r.tags.get("kind"), "status": r.status,
+                                                         "metrics": r.metrics} for r in runs]})
+        return
+    aliases = f" ({', '.join(version.aliases)})" if version.aliases else ""
+    console.print(f"[bold]{version.ref}[/]{aliases} by {version.created_by} at {when(version.created_at_ms)}",
+                  highlight=False)
+    if version.description:
+        console.print(version.description, highlight=False)
+    console.print(f"variables: {', '.join(version.variables) or 'none'}; params: {version.params}", highlight=False)
+    console.rule("template")
+    console.print(version.template, highlight=False, markup=False)
+    console.rule()
+    for r in runs:
+        console.print(f"{r.tags.get('kind', 'run')} {r.id[:8]} ({r.status}) {when(r.start_time_ms)}", highlight=False)
+    if not runs:
+        console.print("no evaluation has used this version yet", highlight=False)
+
+
+@prompts_app.command("diff")
+def diff(old: str = typer.Argument(..., help="NAME@VERSION or NAME@ALIAS."),
+         new: str = typer.Argument(..., help="NAME@VERSION or NAME@ALIAS.")) -> None:
+    """A unified diff of two versions: template, parameters, description."""
+    from mlsteward.lifecycle.prompts import prompt_diff
+
+    store = open_workspace(create=True).store.prompts
+    console.print(prompt_diff(store.get(old), store.get(new)), highlight=False, markup=False)
+
+
+@prompts_app.command("alias")
+def alias(ref: str = typer.Argument(..., help="NAME@VERSION the alias should point at."),
+          name: str = typer.Argument(..., help="The alias, e.g. production or staging."),
+          reason: str = REASON, json_: bool = JSON) -> None:
+    """Point an alias at a version (audited, in the change log)."""
+    change = open_workspace(create=True).store.prompts.set_alias(ref, name, reason)
+    if json_:
+        print_json(change)
+        return
+    before = f" (was {change.from_version})" if change.from_version is not None else ""
+    console.print(f"{change.name}@{change.alias} → version {change.to_version}{before}", highlight=False)
+
+
+@prompts_app.command("rollback")
+def rollback(name: str = typer.Argument(..., help="The prompt."),
+             alias_name: str = typer.Argument("production", metavar="ALIAS", help="The alias to move back."),
+             reason: str = REASON, json_: bool = JSON) -> None:
+    """Return an alias to the version it pointed at before its last move."""
+    change = open_workspace(create=True).store.prompts.rollback(name, alias_name, reason)
+    if json_:
+        print_json(change)
+        return
+    console.print(f"{change.name}@{change.alias} rolled back to version {change.to_version} "
+                  f"(from {change.from_version})", highlight=False)
+
+
+@prompts_app.command("history")
+def history(name: str = typer.Argument(..., help="The prompt."), json_: bool = JSON) -> None:
+    """Every alias move of a prompt, newest first: who, when, from, to, and why."""
+    changes = open_workspace(create=True).store.prompts.alias_history(name)
+    if json_:
+        print_json(changes)
+        return
+    table = Table(header_style="bold")
+    for column in ("when (UTC)", "alias", "from", "to", "kind", "by", "reason"):
+        table.add_column(column)
+    for c in changes:
+        table.add_row(when(c.changed_at_ms), c.alias, str(c.from_version or "-"), str(c.to_version), c.kind,
+                      c.changed_by, c.reason)
+    console.print(table)
+
+
+__all__ = ["app"]
