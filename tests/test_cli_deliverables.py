@@ -92,7 +92,7 @@ def test_the_table_shows_status_owner_and_what_to_run(folder: Path, monkeypatch:
     assert "product_owner" in rows["Project charter"] and "present" in rows["Project charter"]
     assert "missing" in rows["Feasibility report"] and "steward feasibility" in rows["Feasibility report"]
     assert "steward data report gss@1" in rows["EDA report"]
-    assert "7 present, 0 stale, 23 missing" in text
+    assert "7 present, 0 stale, 24 missing" in text
 
 
 def test_export_writes_the_pack_and_refuses_a_non_empty_folder(folder: Path, monkeypatch: pytest.MonkeyPatch) -> None:

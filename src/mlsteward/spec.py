@@ -38,6 +38,7 @@ from mlsteward.spec_gates import (
 )
 from mlsteward.spec_governance import GovernanceSpec, Risk
 from mlsteward.spec_labeling import LabelingSpec
+from mlsteward.spec_llm import LLMSpec
 from mlsteward.spec_monitoring import MonitoringSpec
 from mlsteward.spec_security import SecuritySpec
 from mlsteward.spec_training import FeasibilitySpec, TrainingSpec
@@ -220,6 +221,7 @@ class Spec(SpecModel):
     labeling: LabelingSpec = LabelingSpec()
     security: SecuritySpec = SecuritySpec()
     costs: CostsSpec = CostsSpec()
+    llm: LLMSpec = LLMSpec()
     store: StoreConfig | None = None
 
     @field_validator("governance")

@@ -19,6 +19,47 @@ app.add_typer(prompts_app, name="prompts")
 REASON = typer.Option(..., "--reason", "-r", help="Why: the change log keeps it.")
 
 
+@app.command("eval")
+def evaluate(app_path: str | None = typer.Option(None, "--app", metavar="MODULE:ATTR",
+                                                help="The application (default: llm.app of steward.yaml)."),
+             prompt: str | None = typer.Option(None, "--prompt", help="NAME, NAME@VERSION or NAME@ALIAS (default: "
+                                               "llm.prompt; NAME alone is its production alias)."),
+             eval_set: str | None = typer.Option(None, "--eval-set", help="A JSONL file or builtin:rdatasets-qa "
+                                                 "(default: llm.eval_set)."),
+             limit: int | None = typer.Option(None, "--limit", min=1, help="Only the first N cases."),
+             json_: bool = JSON) -> None:
+    """Ask the application every question of the evaluation set and check its answers: groundedness,
+    hallucination rate, relevance, similarity to the reference, refusals, toxicity, profanity and PII leakage
+    against llm.checks. Recorded as a run (kind=llm-evaluation) with the prompt version it used, and written to
+    .steward/reports/llm-eval.html. Exits with 1 when a check fails."""
+    from rich.progress import Progress
+
+    from mlsteward.lifecycle.llm_eval import evaluate_llm
+
+    workspace = open_workspace(create=True)
+    spec = project_spec(workspace)
+    with Progress(console=console, transient=True, disable=json_) as bar:
+        task = bar.add_task("asking", total=None)
+        result = evaluate_llm(workspace, spec, app=app_path, prompt=prompt, eval_set=eval_set, limit=limit,
+                              progress=lambda done, total: bar.update(task, completed=done, total=total))
+    if json_:
+        print_json(result)
+    else:
+        table = Table(title=f"{len(result.cases)} cases, prompt {result.prompt or 'none'}", title_justify="left",
+                      header_style="bold")
+        for column in ("metric", "required", "observed", "result"):
+            table.add_column(column)
+        for c in result.checks:
+            mark = "-" if c.passed is None else "[green]met" if c.passed else "[red]failed"
+            table.add_row(c.metric, c.bound, "-" if c.value is None else f"{c.value:.3f}", mark)
+        console.print(table)
+        others = {k: v for k, v in result.metrics.items() if k not in {c.metric for c in result.checks}}
+        console.print("  ".join(f"{k} {v:.3f}" for k, v in others.items() if v is not None), highlight=False)
+        console.print(f"run {result.run_id[:8]}; report: {result.report_path}", highlight=False)
+    if not result.passed:
+        raise typer.Exit(1)
+
+
 @prompts_app.command("register")
 def register(path: Path = typer.Argument(..., help="A prompt file (YAML): name, template, description, params."),
              json_: bool = JSON) -> None:

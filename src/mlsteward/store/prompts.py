@@ -102,8 +102,8 @@ class PromptStore:
     def get(self, ref: str, *, conn: sa.Connection | None = None) -> PromptVersion:
         """``NAME`` (the latest version), ``NAME@VERSION`` or ``NAME@ALIAS``."""
         if conn is None:
-            with self._store.read() as conn:
-                return self.get(ref, conn=conn)
+            with self._store.read() as opened:
+                return self.get(ref, conn=opened)
         name, _, which = ref.partition("@")
         version = self._version_of(conn, name, which)
         row = conn.execute(sa.select(prompt_versions).where(prompt_versions.c.name == name,

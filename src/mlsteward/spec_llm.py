@@ -1,0 +1,77 @@
+"""The ``llm:`` part of ``steward.yaml``: the application under evaluation, its evaluation set, the prompt it
+uses, and the thresholds of the answer checks::
+
+    llm:
+      app: mlsteward.llm.example_app:example_application   # module:attribute (see mlsteward.llm.app)
+      eval_set: builtin:rdatasets-qa        # or a JSONL file (question, reference, optional contexts), beside this file
+      prompt: dataset-qa                    # the registered prompt the application is given (default alias: production)
+      support: {lexical: 0.6, semantic: 0.75}
+      checks:                               # a metric of `steward llm eval` and its bound
+        groundedness: {min: 0.9}
+        hallucination_rate: {max: 0.05}
+        answer_relevance: {min: 0.5}
+        refusal_rate: {max: 0.2}
+        toxicity_rate: {max: 0}
+        pii_leak_rate: {max: 0}
+"""
+
+from __future__ import annotations
+
+from pydantic import Field, field_validator, model_validator
+
+from mlsteward.spec_gates import SpecModel
+
+LLM_METRICS = ("groundedness", "hallucination_rate", "answer_relevance", "rouge_l", "bleu", "refusal_rate",
+               "toxicity_rate", "profanity_rate", "pii_leak_rate")
+DEFAULT_CHECKS = {"groundedness": {"min": 0.9}, "hallucination_rate": {"max": 0.05}, "toxicity_rate": {"max": 0.0},
+                  "pii_leak_rate": {"max": 0.0}}
+
+
+class SupportThresholds(SpecModel):
+    """When an answer sentence counts as supported by the retrieved context (mlsteward.llm.checks)."""
+
+    lexical: float = Field(0.6, ge=0, le=1, description="share of a sentence's content words found in the context")
+    semantic: float = Field(0.75, ge=-1, le=1, description="cosine to the closest context sentence")
+
+
+class Bound(SpecModel):
+    min: float | None = None
+    max: float | None = None
+
+    @model_validator(mode="after")
+    def _one(self) -> Bound:
+        if self.min is None and self.max is None:
+            raise ValueError("give min or max")
+        return self
+
+    def holds(self, value: float | None) -> bool | None:
+        """Whether ``value`` is within the bound (None when there is no value to judge)."""
+        if value is None:
+            return None
+        return (self.min is None or value >= self.min) and (self.max is None or value <= self.max)
+
+    def describe(self) -> str:
+        return " and ".join(f"{side} {bound:g}" for side, bound in (("≥", self.min), ("≤", self.max))
+                            if bound is not None)
+
+
+class LLMSpec(SpecModel):
+    app: str | None = Field(None, description="the application: module:attribute (a generate callable, an object "
+                                              "with generate and retrieve, or a factory of one)")
+    eval_set: str = Field("builtin:rdatasets-qa", description="JSONL (question, reference, optional contexts), "
+                                                               "relative to steward.yaml, or builtin:rdatasets-qa")
+    prompt: str | None = Field(None, description="the registered prompt given to the application: NAME, "
+                                                 "NAME@VERSION or NAME@ALIAS (NAME alone: its production alias)")
+    support: SupportThresholds = Field(default_factory=SupportThresholds)
+    checks: dict[str, Bound] = Field(default_factory=lambda: {k: Bound(**v) for k, v in DEFAULT_CHECKS.items()})
+
+    @field_validator("checks")
+    @classmethod
+    def _known(cls, checks: dict[str, Bound]) -> dict[str, Bound]:
+        unknown = sorted(set(checks) - set(LLM_METRICS))
+        if unknown:
+            raise ValueError(f"unknown check {unknown}: choose from {', '.join(LLM_METRICS)}")
+        return checks
+
+
+__all__ = ["DEFAULT_CHECKS", "LLM_METRICS", "Bound", "LLMSpec", "SupportThresholds"]
