@@ -60,6 +60,69 @@ def evaluate(app_path: str | None = typer.Option(None, "--app", metavar="MODULE:
         raise typer.Exit(1)
 
 
+redteam_app = typer.Typer(help="Red-teaming: adversarial suites against the application, and prompt versions "
+                                "compared case by case.", invoke_without_command=True)
+app.add_typer(redteam_app, name="redteam")
+
+
+@redteam_app.callback()
+def redteam(ctx: typer.Context,
+            app_path: str | None = typer.Option(None, "--app", metavar="MODULE:ATTR",
+                                                help="The application (default: llm.app of steward.yaml)."),
+            prompt: str | None = typer.Option(None, "--prompt", help="NAME, NAME@VERSION or NAME@ALIAS (default: "
+                                              "llm.prompt)."),
+            suite: list[str] | None = typer.Option(None, "--suite", help="A built-in suite (repeat for several; "
+                                                   "default: all): prompt_injection, jailbreak, "
+                                                   "system_prompt_extraction, pii_extraction, disallowed_requests."),
+            cases: Path | None = typer.Option(None, "--cases", help="Your own cases: a YAML list of {id, suite, "
+                                              "attack, expect, severity, canary}."),
+            only_own: bool = typer.Option(False, "--only-own", help="Run only the cases of --cases."),
+            json_: bool = JSON) -> None:
+    """Attack the application with the built-in suites (prompt injection, jailbreak, system-prompt and PII
+    extraction, disallowed requests) and your own cases; each case passes or fails, recorded as a run (a child
+    run per case) with the prompt version attacked. Exits with 1 when a critical case was bypassed."""
+    if ctx.invoked_subcommand is not None:
+        return
+    from mlsteward.lifecycle.llm_redteam import run_redteam
+
+    workspace = open_workspace(create=True)
+    result = run_redteam(workspace, project_spec(workspace), app=app_path, prompt=prompt,
+                         suites=[] if only_own else (suite or None), case_file=cases)
+    if json_:
+        print_json(result)
+    else:
+        table = Table(title=f"red team: {len(result.outcomes)} cases, prompt {result.prompt or 'none'}",
+                      title_justify="left", header_style="bold")
+        for column in ("case", "suite", "severity", "outcome", "evidence"):
+            table.add_column(column)
+        for o in result.outcomes:
+            table.add_row(o.case.id, o.case.suite, o.case.severity,
+                          "[red]bypassed" if o.verdict.bypassed else "[green]held", o.verdict.evidence)
+        console.print(table)
+        console.print(f"{len(result.bypasses)} bypass(es), {len(result.critical_bypasses)} critical; run "
+                      f"{result.run_id[:8]}", highlight=False)
+    if result.critical_bypasses:
+        raise typer.Exit(1)
+
+
+@redteam_app.command("compare")
+def redteam_compare(before: str = typer.Argument(..., help="A prompt version, NAME@VERSION or NAME@ALIAS."),
+                    after: str = typer.Argument(..., help="Another version of the prompt."),
+                    json_: bool = JSON) -> None:
+    """The newest red-team of each prompt version, case by case: what the newer one fixed and what regressed."""
+    from mlsteward.lifecycle.llm_redteam import compare_redteams
+
+    workspace = open_workspace(create=True)
+    result = compare_redteams(workspace, project_spec(workspace).project, before, after)
+    if json_:
+        print_json(result)
+        return
+    for c in result.changes:
+        console.print(f"{c.case} ({c.suite}, {c.severity}): {c.before} → {c.after}", highlight=False)
+    console.print(f"{result.before} → {result.after}: {result.fixed} fixed, {result.regressed} regressed "
+                  f"(runs {result.before_run[:8]} and {result.after_run[:8]})", highlight=False)
+
+
 @prompts_app.command("register")
 def register(path: Path = typer.Argument(..., help="A prompt file (YAML): name, template, description, params."),
              json_: bool = JSON) -> None:
