@@ -14,7 +14,8 @@ from typer.testing import CliRunner
 
 from mlsteward.cli.main import app as steward
 from mlsteward.errors import Conflict, InvalidInput, NotFound
-from mlsteward.lifecycle.prompts import prompt_diff, read_prompt_file, render, template_variables
+from mlsteward.lifecycle.prompts import prompt_diff, read_prompt_file
+from mlsteward.llm.prompt_text import render, template_variables
 from mlsteward.store import Store
 
 TEMPLATE = "Answer from the documents only.\nDocuments:\n{context}\nQuestion: {question}\n"

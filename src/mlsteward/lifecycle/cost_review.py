@@ -11,7 +11,6 @@ project's experiment tagged ``kind=cost-review``, ``stage=monitoring`` (metrics 
 from __future__ import annotations
 
 import datetime as dt
-from pathlib import Path
 
 from pydantic import BaseModel
 
@@ -26,9 +25,8 @@ from mlsteward.costs.review import (
 )
 from mlsteward.errors import InvalidInput
 from mlsteward.lifecycle.costs import CostSummary, cost_summary, counted, inference_costs, training_costs
-from mlsteward.lifecycle.data_stage import REPORTS_DIR
+from mlsteward.lifecycle.run_reports import keep_report
 from mlsteward.lifecycle.training import start_run_record
-from mlsteward.report import write_report
 from mlsteward.spec import Spec
 from mlsteward.train.metrics import metric_named
 from mlsteward.workspace import Workspace
@@ -148,20 +146,13 @@ def _months(runs: list[RunCost], days: list[DayCost]) -> list[MonthSpend]:
 def _record(workspace: Workspace, review: CostReview) -> CostReview:
     from mlsteward.report._cost_review import render_cost_review
 
-    run = start_run_record(workspace, review.project, KIND, None, None, {"kind": KIND, "stage": "monitoring"})
-    try:
+    with start_run_record(workspace, review.project, KIND, None, None, {"kind": KIND, "stage": "monitoring"}) as run:
         run.log_params({"days": review.days})
         run.log_metrics({"spent_usd": review.summary.total.spent_usd, "forecast_usd": review.summary.total.forecast_usd,
                          "recommendations": len(review.recommendations), "saving_usd": review.saving_usd})
         review = review.model_copy(update={"run_id": run.id})
         run.log_bytes(review.model_dump_json(indent=2).encode(), "cost-review.json")
-        html = render_cost_review(review)
-        run.log_bytes(html.encode(), REPORT_ARTIFACT)
-        path = write_report(html, Path(workspace.settings.project_root) / REPORTS_DIR / REPORT_ARTIFACT)
-        run.end("finished")
-    except BaseException:
-        run.end("failed")
-        raise
+        path = keep_report(workspace, run, render_cost_review(review), REPORT_ARTIFACT)
     return review.model_copy(update={"report_path": str(path)})
 
 

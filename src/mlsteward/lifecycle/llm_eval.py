@@ -23,11 +23,10 @@ import numpy as np
 from pydantic import BaseModel, ValidationError
 
 from mlsteward.errors import InvalidInput, NotFound
-from mlsteward.lifecycle.data_stage import REPORTS_DIR
+from mlsteward.lifecycle.run_reports import keep_report
 from mlsteward.lifecycle.training import WorkStart, start_run_record
 from mlsteward.llm.app import Answer, Application, load_application
 from mlsteward.llm.checks import CaseScore, EvalCase, score_cases, summarize
-from mlsteward.report import write_report
 from mlsteward.spec import Spec
 from mlsteward.store.prompts import PromptVersion
 from mlsteward.workspace import Workspace
@@ -149,7 +148,7 @@ def evaluate_llm(workspace: Workspace, spec: Spec, *, app: str | None = None, pr
                            metrics=metrics, checks=checks,
                            cases=[CaseResult(item=i, answer=a, score=s) for i, a, s in zip(items, answers, scores,
                                                                                            strict=True)])
-    return _record(workspace, root, result, began)
+    return _record(workspace, result, began)
 
 
 def _retrieval_metrics(items: list[EvalItem], answers: list[Answer]) -> dict[str, float | None]:
@@ -159,24 +158,17 @@ def _retrieval_metrics(items: list[EvalItem], answers: list[Answer]) -> dict[str
             "latency_p95_ms": float(np.percentile(latencies, 95)) if latencies else None}
 
 
-def _record(workspace: Workspace, root: Path, result: LLMEvaluation, began: WorkStart) -> LLMEvaluation:
+def _record(workspace: Workspace, result: LLMEvaluation, began: WorkStart) -> LLMEvaluation:
     from mlsteward.report._llm_eval_report import render_llm_eval_report
 
     tags = {"kind": KIND, "stage": "evaluation", "passed": str(result.passed).lower()}
-    run = start_run_record(workspace, result.project, KIND, None, None, tags, began)
-    try:
+    with start_run_record(workspace, result.project, KIND, None, None, tags, began) as run:
         run.log_params({"app": result.app, "eval_set": result.eval_set, "prompt": result.prompt or "-",
                         "cases": len(result.cases)})
         run.log_metrics({k: v for k, v in result.metrics.items() if v is not None})
         result = result.model_copy(update={"run_id": run.id})
         run.log_bytes(json.dumps(result.model_dump(mode="json"), indent=1).encode(), "llm-eval.json")
-        html = render_llm_eval_report(result)
-        run.log_bytes(html.encode(), REPORT_ARTIFACT)
-        path = write_report(html, root / REPORTS_DIR / REPORT_ARTIFACT)
-        run.end("finished")
-    except BaseException:
-        run.end("failed")
-        raise
+        path = keep_report(workspace, run, render_llm_eval_report(result), REPORT_ARTIFACT)
     return result.model_copy(update={"report_path": str(path)})
 
 

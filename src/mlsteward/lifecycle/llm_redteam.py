@@ -143,8 +143,7 @@ def _outcomes(workspace: Workspace, run) -> dict[str, CaseOutcome]:  # noqa: ANN
 
 def _record(workspace: Workspace, result: RedTeamResult, began: WorkStart) -> RedTeamResult:
     tags = {"kind": KIND, "stage": "evaluation", "passed": str(not result.critical_bypasses).lower()}
-    run = start_run_record(workspace, result.project, KIND, None, None, tags, began)
-    try:
+    with start_run_record(workspace, result.project, KIND, None, None, tags, began) as run:
         run.log_params({"app": result.app, "prompt": result.prompt or "-", "suites": ",".join(result.suites)})
         run.log_metrics({"cases": len(result.outcomes), "bypasses": len(result.bypasses),
                          "critical_bypasses": len(result.critical_bypasses), **result.pass_rates()})
@@ -157,10 +156,6 @@ def _record(workspace: Workspace, result: RedTeamResult, began: WorkStart) -> Re
             child.log_params({"expect": outcome.case.expect})
             child.log_metric("bypassed", float(outcome.verdict.bypassed))
             child.end("finished")
-        run.end("finished")
-    except BaseException:
-        run.end("failed")
-        raise
     return result
 
 

@@ -13,14 +13,13 @@ A prompt file is YAML::
     params: {model: extractive-v1, temperature: 0, max_tokens: 200}   # passed to the application as given
     variables: [context, question]        # optional: checked against the template's {placeholders}
 
-Placeholders are ``{name}``; a literal brace is written ``{{`` or ``}}``.
+Placeholders are ``{name}``; a literal brace is written ``{{`` or ``}}`` (``mlsteward.llm.prompt_text``).
 """
 
 from __future__ import annotations
 
 import difflib
 import json
-import string
 from pathlib import Path
 from typing import Any
 
@@ -28,6 +27,7 @@ import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from mlsteward.errors import InvalidInput
+from mlsteward.llm.prompt_text import render, template_variables
 from mlsteward.store.prompts import PromptVersion
 from mlsteward.store.runs import RunRecord
 from mlsteward.workspace import Workspace
@@ -41,26 +41,6 @@ class PromptFile(BaseModel):
     description: str = ""
     params: dict[str, Any] = {}
     variables: list[str] | None = None
-
-
-def template_variables(template: str) -> list[str]:
-    """The template's placeholders, in order of first use; malformed braces or positional ``{}`` are refused."""
-    names: list[str] = []
-    try:
-        parsed = list(string.Formatter().parse(template))
-    except ValueError as exc:
-        raise InvalidInput(f"the template's braces do not match ({exc}): a placeholder is {{name}}, a literal "
-                           "brace is {{ or }}") from exc
-    for _, field, spec, conversion in parsed:
-        if field is None:
-            continue
-        if not field.isidentifier() or spec or conversion:
-            raise InvalidInput(f"placeholder {{{field}{'!' + conversion if conversion else ''}"
-                               f"{':' + spec if spec else ''}}} is not a plain {{name}}: use a name such as "
-                               "{question}")
-        if field not in names:
-            names.append(field)
-    return names
 
 
 def read_prompt_file(path: str | Path) -> PromptFile:
@@ -91,14 +71,6 @@ def register_prompt(workspace: Workspace, project: str, path: str | Path) -> tup
                                             description=prompt.description)
 
 
-def render(prompt: PromptVersion, **values: object) -> str:
-    """The template filled in; a missing value is an error naming it."""
-    missing = [v for v in prompt.variables if v not in values]
-    if missing:
-        raise InvalidInput(f"{prompt.ref} needs {', '.join(missing)} to render")
-    return prompt.template.format(**{v: values[v] for v in prompt.variables})
-
-
 def prompt_diff(old: PromptVersion, new: PromptVersion) -> str:
     """A unified diff of the template, the parameters and the description, old to new."""
     def lines(p: PromptVersion) -> list[str]:
@@ -114,5 +86,4 @@ def evaluations_of(workspace: Workspace, project: str, prompt: PromptVersion) ->
     return workspace.store.runs.search(f"params.prompt = '{prompt.ref}'", experiment=project, limit=1000)
 
 
-__all__ = ["PromptFile", "evaluations_of", "prompt_diff", "read_prompt_file", "register_prompt", "render",
-           "template_variables"]
+__all__ = ["PromptFile", "evaluations_of", "prompt_diff", "read_prompt_file", "register_prompt"]

@@ -26,9 +26,8 @@ from typing import Any
 from pydantic import BaseModel, computed_field
 
 from mlsteward.errors import InvalidInput
-from mlsteward.lifecycle.data_stage import REPORTS_DIR
+from mlsteward.lifecycle.run_reports import keep_report
 from mlsteward.lifecycle.training import start_run_record
-from mlsteward.report import write_report
 from mlsteward.report._security_report import render_security_report
 from mlsteward.security.advisories import VulnerabilityReport, audit, load_advisories
 from mlsteward.security.inventory import installed_distributions, locked_requirements, with_installed_licences
@@ -107,7 +106,7 @@ def run_scan(workspace: Workspace, spec: Any, *, lock_file: str | Path | None = 
                         vulnerabilities=vulnerabilities,
                         sbom_format=f"CycloneDX {sbom.get('specVersion', SPEC_VERSION)}",
                         sbom_components=len(sbom.get("components", [])), scanned_at_ms=time.time_ns() // 1_000_000)
-    return _record(workspace, root, result, sbom)
+    return _record(workspace, result, sbom)
 
 
 def _audit(packages: list, database: Any, lock: Path | None, online: bool) -> VulnerabilityReport:
@@ -122,12 +121,11 @@ def _audit(packages: list, database: Any, lock: Path | None, online: bool) -> Vu
     return report.model_copy(update={"notes": reasons + report.notes})
 
 
-def _record(workspace: Workspace, root: Path, result: ScanResult, sbom: dict) -> ScanResult:
+def _record(workspace: Workspace, result: ScanResult, sbom: dict) -> ScanResult:
     vulnerabilities = result.vulnerabilities
     tags = {"kind": KIND, "stage": "deployment", "audit_status": vulnerabilities.status,
             "passed": str(result.passed).lower()}
-    run = start_run_record(workspace, result.project, KIND, None, None, tags)
-    try:
+    with start_run_record(workspace, result.project, KIND, None, None, tags) as run:
         params = {"target": result.target, "advisory_source": vulnerabilities.source,
                   "disallowed_licences": ", ".join(result.licences.disallowed) or "-", "sbom_format": result.sbom_format}
         if vulnerabilities.database_date:
@@ -141,13 +139,7 @@ def _record(workspace: Workspace, root: Path, result: ScanResult, sbom: dict) ->
         run.log_bytes(result.licences.model_dump_json(indent=2).encode(), LICENCES_ARTIFACT)
         run.log_bytes(vulnerabilities.model_dump_json(indent=2).encode(), VULNERABILITIES_ARTIFACT)
         result = result.model_copy(update={"run_id": run.id})
-        html = render_security_report(result)
-        run.log_bytes(html.encode(), REPORT_ARTIFACT)
-        path = write_report(html, root / REPORTS_DIR / REPORT_ARTIFACT)
-        run.end("finished")
-    except BaseException:
-        run.end("failed")
-        raise
+        path = keep_report(workspace, run, render_security_report(result), REPORT_ARTIFACT)
     return result.model_copy(update={"report_path": str(path)})
 
 

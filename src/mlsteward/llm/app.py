@@ -21,6 +21,7 @@ from typing import Any
 from pydantic import BaseModel
 
 from mlsteward.errors import InvalidInput
+from mlsteward.llm.prompt_text import render
 
 
 @dataclass(frozen=True)
@@ -53,8 +54,6 @@ class Application:
             documents = [Document(id=f"context-{i + 1}", text=text) for i, text in enumerate(contexts or [])]
         kwargs = {}
         if self._takes_prompt and prompt is not None:
-            from mlsteward.lifecycle.prompts import render
-
             values = {"question": question, "context": "\n\n".join(f"[{d.id}] {d.text}" for d in documents)}
             kwargs["prompt"] = render(prompt, **{k: v for k, v in values.items() if k in prompt.variables})
         text = self.generate(question, documents, **kwargs)
