@@ -13,6 +13,7 @@ uses, and the thresholds of the answer checks::
         refusal_rate: {max: 0.2}
         toxicity_rate: {max: 0}
         pii_leak_rate: {max: 0}
+      gate: {max_hallucination_rate: 0.05, min_groundedness: 0.9, index_max_age_days: 30}   # promotion checklist
 """
 
 from __future__ import annotations
@@ -55,6 +56,15 @@ class Bound(SpecModel):
                             if bound is not None)
 
 
+class LLMGate(SpecModel):
+    """The LLM promotion checklist (``steward llm prompts promote``)."""
+
+    max_hallucination_rate: float = Field(0.05, ge=0, le=1, description="ceiling on the evaluation's rate")
+    min_groundedness: float = Field(0.9, ge=0, le=1, description="the groundedness the evaluation must reach")
+    index_max_age_days: float | None = Field(None, gt=0, description="the retrieval index's freshness SLA: the "
+                                                                      "oldest document used may be this old at most")
+
+
 class LLMSpec(SpecModel):
     app: str | None = Field(None, description="the application: module:attribute (a generate callable, an object "
                                               "with generate and retrieve, or a factory of one)")
@@ -64,6 +74,7 @@ class LLMSpec(SpecModel):
                                                  "NAME@VERSION or NAME@ALIAS (NAME alone: its production alias)")
     support: SupportThresholds = Field(default_factory=SupportThresholds)
     checks: dict[str, Bound] = Field(default_factory=lambda: {k: Bound(**v) for k, v in DEFAULT_CHECKS.items()})
+    gate: LLMGate = Field(default_factory=LLMGate)
 
     @field_validator("checks")
     @classmethod
@@ -74,4 +85,4 @@ class LLMSpec(SpecModel):
         return checks
 
 
-__all__ = ["DEFAULT_CHECKS", "LLM_METRICS", "Bound", "LLMSpec", "SupportThresholds"]
+__all__ = ["DEFAULT_CHECKS", "LLM_METRICS", "Bound", "LLMGate", "LLMSpec", "SupportThresholds"]

@@ -69,7 +69,7 @@ def test_every_page_of_an_empty_project_says_what_to_run(workspace: Workspace) -
     expected = {"/ui/runs": "0 runs", "/ui/data": "steward data add", "/ui/features": "steward features fit",
                 "/ui/models": "steward models register", "/ui/deployments": "steward deploy",
                 "/ui/monitoring": "steward monitor run", "/ui/governance": "ROI = (B − C) / C",
-                "/ui/labeling": "steward label create"}
+                "/ui/labeling": "steward label create", "/ui/llm": "steward llm prompts register"}
     for path, _ in NAV:
         page = web.get(path)
         assert page.status_code == 200, path

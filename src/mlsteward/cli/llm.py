@@ -209,6 +209,39 @@ def alias(ref: str = typer.Argument(..., help="NAME@VERSION the alias should poi
     console.print(f"{change.name}@{change.alias} → version {change.to_version}{before}", highlight=False)
 
 
+@prompts_app.command("promote")
+def promote(ref: str = typer.Argument(..., help="NAME@VERSION to promote."),
+            alias_name: str = typer.Option("production", "--alias", help="The alias to move."),
+            reason: str = typer.Option("", "--reason", "-r", help="Why (required unless --check)."),
+            check: bool = typer.Option(False, "--check", help="Show the checklist only; move nothing."),
+            json_: bool = JSON) -> None:
+    """Move an alias (production) to a prompt version through the LLM promotion checklist: versioned, the newest
+    evaluation's hallucination rate and groundedness, no critical red-team bypass, and the index's freshness
+    (llm.gate). Refusals are recorded too; exits with 1 when the checklist fails."""
+    from mlsteward.errors import InvalidInput
+    from mlsteward.lifecycle.prompt_promotion import promote_prompt, prompt_checklist
+
+    workspace = open_workspace(create=True)
+    spec = project_spec(workspace)
+    if check:
+        checklist = prompt_checklist(workspace, spec, ref)
+    else:
+        if not reason.strip():
+            raise InvalidInput("say why you promote (--reason): the change log keeps it")
+        _, checklist = promote_prompt(workspace, spec, ref, alias=alias_name, reason=reason)
+    if json_:
+        print_json(checklist)
+    else:
+        for item in checklist.items:
+            mark = "[green]✓" if item.passed else "[red]✗"
+            console.print(f"{mark}[/] {item.check}: required {item.required}, observed {item.observed or '-'}",
+                          highlight=False)
+        if not check:
+            console.print(f"{checklist.prompt.split('@')[0]}@{alias_name} → {checklist.prompt}", highlight=False)
+    if check and not checklist.passed:
+        raise typer.Exit(1)
+
+
 @prompts_app.command("rollback")
 def rollback(name: str = typer.Argument(..., help="The prompt."),
              alias_name: str = typer.Argument("production", metavar="ALIAS", help="The alias to move back."),

@@ -8,13 +8,15 @@ dataset documentation (``mlsteward.datasets.docs``), spread over its 300 pages.
 
 Recorded as a finished run of the project's experiment tagged ``kind=llm-evaluation``, ``stage=evaluation`` and
 ``passed``, with params ``prompt`` (``NAME@VERSION``: the prompt's lineage to this evaluation), ``app`` and
-``eval_set``; the summary metrics (plus ``retrieval_hit_rate`` and ``latency_p95_ms``); artifacts
+``eval_set``; the summary metrics (plus ``retrieval_hit_rate``, ``latency_p95_ms`` and
+``oldest_document_age_days``, from the documents' ``updated``: the index's freshness); artifacts
 ``llm-eval.json`` (every case with its answer, documents, and scores) and the report ``llm-eval.html``, also
 written to ``.steward/reports/llm-eval.html`` beside steward.yaml.
 """
 
 from __future__ import annotations
 
+import datetime as dt
 import json
 from collections.abc import Callable
 from pathlib import Path
@@ -152,10 +154,24 @@ def evaluate_llm(workspace: Workspace, spec: Spec, *, app: str | None = None, pr
 
 
 def _retrieval_metrics(items: list[EvalItem], answers: list[Answer]) -> dict[str, float | None]:
+    """The retrieval hit rate, the latency p95, and the age in days of the oldest document an answer used."""
     known = [(i.doc_id, {d["id"] for d in a.documents}) for i, a in zip(items, answers, strict=True) if i.doc_id]
     latencies = [a.latency_ms for a in answers]
+    dated = [_parsed(d["updated"]) for a in answers for d in a.documents if d.get("updated")]
+    oldest = min((d for d in dated if d is not None), default=None)
     return {"retrieval_hit_rate": float(np.mean([doc in got for doc, got in known])) if known else None,
-            "latency_p95_ms": float(np.percentile(latencies, 95)) if latencies else None}
+            "latency_p95_ms": float(np.percentile(latencies, 95)) if latencies else None,
+            "oldest_document_age_days": (dt.datetime.now(dt.UTC) - oldest).total_seconds() / 86_400 if oldest
+            else None}
+
+
+def _parsed(text: str) -> dt.datetime | None:
+    """An ISO date or time as an aware datetime (UTC when it names no zone); None when it does not parse."""
+    try:
+        moment = dt.datetime.fromisoformat(text)
+    except ValueError:
+        return None
+    return moment if moment.tzinfo else moment.replace(tzinfo=dt.UTC)
 
 
 def _record(workspace: Workspace, result: LLMEvaluation, began: WorkStart) -> LLMEvaluation:

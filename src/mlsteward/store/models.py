@@ -100,6 +100,14 @@ def _not_retired(version: ModelVersion) -> None:
                        "for the audit); register a new version instead")
 
 
+def insert_gate(tx: WriteTx, *, project: str, subject: str, gate: RecordedGate, actor: str) -> int:
+    """Store a gate decision about ``subject`` (a model or prompt version) inside the caller's transaction."""
+    result = tx.conn.execute(gate_results.insert().values(
+        project=project, gate=gate.gate, subject=subject, decision=gate.decision, checks=gate.checks,
+        evidence=gate.evidence, created_by=actor, created_at_ms=now_ms()))
+    return int(result.inserted_primary_key[0])
+
+
 def model_subject(name: str, version: int) -> str:
     return f"model:{name}@{version}"
 
@@ -254,10 +262,7 @@ class ModelStore:
             return gate_id
 
     def record_gate(self, tx: WriteTx, project: str, subject: str, gate: RecordedGate) -> int:
-        result = tx.conn.execute(gate_results.insert().values(
-            project=project, gate=gate.gate, subject=subject, decision=gate.decision, checks=gate.checks,
-            evidence=gate.evidence, created_by=self._store.actor, created_at_ms=now_ms()))
-        return int(result.inserted_primary_key[0])
+        return insert_gate(tx, project=project, subject=subject, gate=gate, actor=self._store.actor)
 
     def _bump(self, tx: WriteTx, name: str, expected_revision: int | None) -> None:
         rm = registered_models.c
@@ -389,4 +394,4 @@ def metric_deltas(before: dict[str, float], after: dict[str, float]) -> dict[str
 
 
 __all__ = ["STATUSES", "Change", "ModelStore", "ModelVersion", "NewModelVersion", "RecordedGate", "RegisteredModel",
-           "check_model_name", "metric_deltas", "model_subject", "parse_model_ref"]
+           "check_model_name", "insert_gate", "metric_deltas", "model_subject", "parse_model_ref"]

@@ -19,6 +19,7 @@ from pydantic import BaseModel
 from mlsteward.errors import Conflict, InvalidInput, NotFound
 from mlsteward.store._sql import now_ms
 from mlsteward.store.changelog import append_change
+from mlsteward.store.models import RecordedGate, insert_gate
 from mlsteward.store.schema_prompts import prompt_alias_changes, prompt_aliases, prompt_versions, prompts
 
 if TYPE_CHECKING:
@@ -62,6 +63,11 @@ class PromptSummary(BaseModel):
     versions: int
     latest: int
     aliases: dict[str, int]
+
+
+def prompt_subject(ref: str) -> str:
+    """The subject of a prompt version's gate decisions, beside ``model:NAME@V``."""
+    return f"prompt:{ref}"
 
 
 def content_digest(template: str, params: dict[str, Any], description: str) -> str:
@@ -137,8 +143,9 @@ class PromptStore:
                               aliases={alias: version for name, alias, version in aliases if name == r.name})
                 for r in rows]
 
-    def set_alias(self, ref: str, alias: str, reason: str) -> AliasChange:
-        """Point ``alias`` at the version ``ref`` names."""
+    def set_alias(self, ref: str, alias: str, reason: str, gate: RecordedGate | None = None) -> AliasChange:
+        """Point ``alias`` at the version ``ref`` names; ``gate`` (the promotion checklist that allowed it) is
+        stored in the same transaction."""
         if not ALIAS.fullmatch(alias) or alias == "latest":
             raise InvalidInput(f"{alias!r} is not an alias: a lower-case word such as production or staging "
                                "(not 'latest', which always means the newest version)")
@@ -146,7 +153,23 @@ class PromptStore:
             raise InvalidInput("say why the alias moves (--reason): the change log keeps it")
         with self._store.write() as tx:
             target = self.get(ref, conn=tx.conn)
-            return self._move(tx, target.name, alias, target.version, "set", reason)
+            change = self._move(tx, target.name, alias, target.version, "set", reason)
+            if gate is not None:
+                project = tx.conn.scalar(sa.select(prompts.c.project).where(prompts.c.name == target.name))
+                insert_gate(tx, project=project, subject=prompt_subject(target.ref), gate=gate,
+                            actor=self._store.actor)
+            return change
+
+    def record_refusal(self, ref: str, gate: RecordedGate) -> int:
+        """Store a promotion checklist that refused to move an alias to ``ref`` (audited)."""
+        with self._store.write() as tx:
+            target = self.get(ref, conn=tx.conn)
+            project = tx.conn.scalar(sa.select(prompts.c.project).where(prompts.c.name == target.name))
+            gate_id = insert_gate(tx, project=project, subject=prompt_subject(target.ref), gate=gate,
+                                  actor=self._store.actor)
+            tx.audit.append("gate.refused", "prompt", target.ref, gate=gate.gate, gate_result=gate_id,
+                            failing=[c["check"] for c in gate.checks if not c.get("passed")])
+            return gate_id
 
     def rollback(self, name: str, alias: str, reason: str) -> AliasChange:
         """Return ``alias`` to the version it pointed at before its last move."""
@@ -209,4 +232,4 @@ class PromptStore:
         return version
 
 
-__all__ = ["AliasChange", "PromptStore", "PromptSummary", "PromptVersion", "content_digest"]
+__all__ = ["AliasChange", "PromptStore", "PromptSummary", "PromptVersion", "content_digest", "prompt_subject"]

@@ -27,7 +27,7 @@ log = logging.getLogger("mlsteward.ui")
 STATIC = Path(__file__).parent / "static"
 NAV = [("/ui/", "Lifecycle"), ("/ui/runs", "Runs"), ("/ui/data", "Data"), ("/ui/features", "Features"),
        ("/ui/models", "Models"), ("/ui/deployments", "Deployments"), ("/ui/monitoring", "Monitoring"),
-       ("/ui/labeling", "Labeling"), ("/ui/governance", "Governance")]
+       ("/ui/labeling", "Labeling"), ("/ui/llm", "LLM"), ("/ui/governance", "Governance")]
 Builder = Callable[..., Page]
 
 

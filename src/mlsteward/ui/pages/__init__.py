@@ -1,6 +1,6 @@
 """The dashboard's pages: each builder reads the store and returns the template and what it shows."""
 
-from mlsteward.ui.pages import board, data, deployments, features, governance, labeling, models, monitoring, runs
+from mlsteward.ui.pages import board, data, deployments, features, governance, labeling, llm, models, monitoring, runs
 
 ROUTES = [
     ("/ui/", board.board),
@@ -21,6 +21,7 @@ ROUTES = [
     ("/ui/governance", governance.governance),
     ("/ui/labeling", labeling.projects),
     ("/ui/labeling/{name}", labeling.project),
+    ("/ui/llm", llm.llm),
 ]
 
 __all__ = ["ROUTES"]
