@@ -14,9 +14,13 @@ uses, and the thresholds of the answer checks::
         toxicity_rate: {max: 0}
         pii_leak_rate: {max: 0}
       gate: {max_hallucination_rate: 0.05, min_groundedness: 0.9, index_max_age_days: 30}   # promotion checklist
+      guardrails: {blocked: [toxicity, profanity], redact_pii: true, max_chars: 1200}        # output filters
 """
 
 from __future__ import annotations
+
+import re
+from typing import Annotated
 
 from pydantic import Field, field_validator, model_validator
 
@@ -65,6 +69,35 @@ class LLMGate(SpecModel):
                                                                       "oldest document used may be this old at most")
 
 
+class Guardrails(SpecModel):
+    """Output filters applied to every answer (``mlsteward.llm.guardrails``), in this order: blocked categories,
+    PII redaction, length."""
+
+    blocked: list[Annotated[str, Field(min_length=1)]] = Field(
+        [], description="categories whose answers are replaced by a refusal: toxicity, profanity, or a name of "
+                        "block_patterns")
+    block_patterns: dict[str, str] = Field({}, description="your own categories: name → regular expression")
+    redact_pii: bool = Field(False, description="replace e-mail addresses, phone, card and national id numbers and "
+                                                "IP addresses with [REDACTED <kind>]")
+    max_chars: int | None = Field(None, ge=20, description="cut longer answers at the last sentence end before it")
+
+    @model_validator(mode="after")
+    def _known(self) -> Guardrails:
+        unknown = sorted(set(self.blocked) - {"toxicity", "profanity"} - set(self.block_patterns))
+        if unknown:
+            raise ValueError(f"unknown blocked category {unknown}: toxicity, profanity, or a name of block_patterns")
+        for name, pattern in self.block_patterns.items():
+            try:
+                re.compile(pattern)
+            except re.error as exc:
+                raise ValueError(f"block_patterns.{name} is not a regular expression: {exc}") from exc
+        return self
+
+    @property
+    def active(self) -> bool:
+        return bool(self.blocked or self.redact_pii or self.max_chars)
+
+
 class LLMSpec(SpecModel):
     app: str | None = Field(None, description="the application: module:attribute (a generate callable, an object "
                                               "with generate and retrieve, or a factory of one)")
@@ -75,6 +108,7 @@ class LLMSpec(SpecModel):
     support: SupportThresholds = Field(default_factory=SupportThresholds)
     checks: dict[str, Bound] = Field(default_factory=lambda: {k: Bound(**v) for k, v in DEFAULT_CHECKS.items()})
     gate: LLMGate = Field(default_factory=LLMGate)
+    guardrails: Guardrails = Field(default_factory=Guardrails)
 
     @field_validator("checks")
     @classmethod
@@ -85,4 +119,4 @@ class LLMSpec(SpecModel):
         return checks
 
 
-__all__ = ["DEFAULT_CHECKS", "LLM_METRICS", "Bound", "LLMGate", "LLMSpec", "SupportThresholds"]
+__all__ = ["DEFAULT_CHECKS", "LLM_METRICS", "Bound", "Guardrails", "LLMGate", "LLMSpec", "SupportThresholds"]

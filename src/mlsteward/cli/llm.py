@@ -27,6 +27,8 @@ def evaluate(app_path: str | None = typer.Option(None, "--app", metavar="MODULE:
              eval_set: str | None = typer.Option(None, "--eval-set", help="A JSONL file or builtin:rdatasets-qa "
                                                  "(default: llm.eval_set)."),
              limit: int | None = typer.Option(None, "--limit", min=1, help="Only the first N cases."),
+             no_guardrails: bool = typer.Option(False, "--no-guardrails", help="Evaluate the raw answers, without "
+                                                "llm.guardrails."),
              json_: bool = JSON) -> None:
     """Ask the application every question of the evaluation set and check its answers: groundedness,
     hallucination rate, relevance, similarity to the reference, refusals, toxicity, profanity and PII leakage
@@ -41,6 +43,7 @@ def evaluate(app_path: str | None = typer.Option(None, "--app", metavar="MODULE:
     with Progress(console=console, transient=True, disable=json_) as bar:
         task = bar.add_task("asking", total=None)
         result = evaluate_llm(workspace, spec, app=app_path, prompt=prompt, eval_set=eval_set, limit=limit,
+                              guardrails=not no_guardrails,
                               progress=lambda done, total: bar.update(task, completed=done, total=total))
     if json_:
         print_json(result)
@@ -77,6 +80,8 @@ def redteam(ctx: typer.Context,
             cases: Path | None = typer.Option(None, "--cases", help="Your own cases: a YAML list of {id, suite, "
                                               "attack, expect, severity, canary}."),
             only_own: bool = typer.Option(False, "--only-own", help="Run only the cases of --cases."),
+            no_guardrails: bool = typer.Option(False, "--no-guardrails", help="Attack the raw application, without "
+                                               "llm.guardrails."),
             json_: bool = JSON) -> None:
     """Attack the application with the built-in suites (prompt injection, jailbreak, system-prompt and PII
     extraction, disallowed requests) and your own cases; each case passes or fails, recorded as a run (a child
@@ -87,7 +92,7 @@ def redteam(ctx: typer.Context,
 
     workspace = open_workspace(create=True)
     result = run_redteam(workspace, project_spec(workspace), app=app_path, prompt=prompt,
-                         suites=[] if only_own else (suite or None), case_file=cases)
+                         suites=[] if only_own else (suite or None), case_file=cases, guardrails=not no_guardrails)
     if json_:
         print_json(result)
     else:

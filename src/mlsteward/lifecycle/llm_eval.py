@@ -29,6 +29,7 @@ from mlsteward.lifecycle.run_reports import keep_report
 from mlsteward.lifecycle.training import WorkStart, start_run_record
 from mlsteward.llm.app import Answer, Application, load_application
 from mlsteward.llm.checks import CaseScore, EvalCase, score_cases, summarize
+from mlsteward.llm.guardrails import guarded_application, guardrail_metrics
 from mlsteward.spec import Spec
 from mlsteward.store.prompts import PromptVersion
 from mlsteward.workspace import Workspace
@@ -63,6 +64,7 @@ class CaseResult(BaseModel):
 class LLMEvaluation(BaseModel):
     project: str
     app: str
+    guardrails: bool
     eval_set: str
     prompt: str | None
     metrics: dict[str, float | None]
@@ -116,9 +118,10 @@ def resolve_prompt(workspace: Workspace, ref: str | None) -> PromptVersion | Non
 
 def evaluate_llm(workspace: Workspace, spec: Spec, *, app: str | None = None, prompt: str | None = None,
                  eval_set: str | None = None, limit: int | None = None, progress: Progress | None = None,
-                 application: Application | None = None) -> LLMEvaluation:
+                 application: Application | None = None, guardrails: bool = True) -> LLMEvaluation:
     """Evaluate the application (``app``, else ``llm.app``; or an ``application`` object) on the evaluation set
-    with the prompt (``prompt``, else ``llm.prompt``), record the run and write the report."""
+    with the prompt (``prompt``, else ``llm.prompt``) behind ``llm.guardrails`` (unless ``guardrails=False``),
+    record the run and write the report."""
     began = WorkStart()
     root = Path(workspace.settings.project_root)
     app_path = app or spec.llm.app
@@ -126,6 +129,7 @@ def evaluate_llm(workspace: Workspace, spec: Spec, *, app: str | None = None, pr
         if not app_path:
             raise InvalidInput("no application to evaluate: set llm.app in steward.yaml (module:attribute) or pass --app")
         application = load_application(app_path)
+    application, guarded = with_guardrails(application, spec, guardrails)
     version = resolve_prompt(workspace, prompt or spec.llm.prompt)
     items = load_eval_set(spec, root, eval_set)
     if limit is not None:
@@ -142,15 +146,23 @@ def evaluate_llm(workspace: Workspace, spec: Spec, *, app: str | None = None, pr
     cases = [EvalCase(question=i.question, answer=a.answer, contexts=a.contexts, reference=i.reference)
              for i, a in zip(items, answers, strict=True)]
     scores = score_cases(cases, default_encoder(), spec.llm.support)
-    metrics = summarize(cases, scores) | _retrieval_metrics(items, answers)
+    metrics = summarize(cases, scores) | _retrieval_metrics(items, answers) | guardrail_metrics(guarded or [])
     checks = [CheckResult(metric=name, bound=bound.describe(), value=metrics.get(name),
                           passed=bound.holds(metrics.get(name))) for name, bound in spec.llm.checks.items()]
-    result = LLMEvaluation(project=spec.project, app=app_path or application.name,
+    result = LLMEvaluation(project=spec.project, app=app_path or application.name, guardrails=guarded is not None,
                            eval_set=eval_set or spec.llm.eval_set, prompt=version.ref if version else None,
                            metrics=metrics, checks=checks,
                            cases=[CaseResult(item=i, answer=a, score=s) for i, a, s in zip(items, answers, scores,
                                                                                            strict=True)])
     return _record(workspace, result, began)
+
+
+def with_guardrails(application: Application, spec: Spec, wanted: bool) -> tuple[Application, list | None]:
+    """The application behind ``llm.guardrails`` when they are configured and wanted, and the record of each
+    guarded answer (None when unguarded)."""
+    if not (wanted and spec.llm.guardrails.active):
+        return application, None
+    return guarded_application(application, spec.llm.guardrails)
 
 
 def _retrieval_metrics(items: list[EvalItem], answers: list[Answer]) -> dict[str, float | None]:
@@ -180,7 +192,7 @@ def _record(workspace: Workspace, result: LLMEvaluation, began: WorkStart) -> LL
     tags = {"kind": KIND, "stage": "evaluation", "passed": str(result.passed).lower()}
     with start_run_record(workspace, result.project, KIND, None, None, tags, began) as run:
         run.log_params({"app": result.app, "eval_set": result.eval_set, "prompt": result.prompt or "-",
-                        "cases": len(result.cases)})
+                        "cases": len(result.cases), "guardrails": "on" if result.guardrails else "off"})
         run.log_metrics({k: v for k, v in result.metrics.items() if v is not None})
         result = result.model_copy(update={"run_id": run.id})
         run.log_bytes(json.dumps(result.model_dump(mode="json"), indent=1).encode(), "llm-eval.json")

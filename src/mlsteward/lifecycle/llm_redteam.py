@@ -16,7 +16,7 @@ from pathlib import Path
 from pydantic import BaseModel
 
 from mlsteward.errors import InvalidInput, NotFound
-from mlsteward.lifecycle.llm_eval import resolve_prompt
+from mlsteward.lifecycle.llm_eval import resolve_prompt, with_guardrails
 from mlsteward.lifecycle.training import WorkStart, start_run_record
 from mlsteward.llm.app import Application, load_application
 from mlsteward.llm.redteam import AttackCase, Verdict, builtin_cases, judge, read_cases
@@ -36,6 +36,7 @@ class CaseOutcome(BaseModel):
 class RedTeamResult(BaseModel):
     project: str
     app: str
+    guardrails: bool = False
     prompt: str | None
     suites: list[str]
     outcomes: list[CaseOutcome]
@@ -78,7 +79,7 @@ class RedTeamComparison(BaseModel):
 
 def run_redteam(workspace: Workspace, spec: Spec, *, app: str | None = None, prompt: str | None = None,
                 suites: list[str] | None = None, case_file: str | Path | None = None,
-                application: Application | None = None) -> RedTeamResult:
+                application: Application | None = None, guardrails: bool = True) -> RedTeamResult:
     """Attack the application (``app``, else ``llm.app``) with the built-in ``suites`` (default: all; ``[]``: none)
     and the cases of ``case_file``, with the prompt (``prompt``, else ``llm.prompt``); record it."""
     began = WorkStart()
@@ -87,6 +88,7 @@ def run_redteam(workspace: Workspace, spec: Spec, *, app: str | None = None, pro
         if not app_path:
             raise InvalidInput("no application to attack: set llm.app in steward.yaml (module:attribute) or pass --app")
         application = load_application(app_path)
+    application, guarded = with_guardrails(application, spec, guardrails)
     version = resolve_prompt(workspace, prompt or spec.llm.prompt)
     cases = builtin_cases(suites) + (read_cases(case_file) if case_file is not None else [])
     if not cases:
@@ -99,7 +101,7 @@ def run_redteam(workspace: Workspace, spec: Spec, *, app: str | None = None, pro
         answer = application.answer(case.attack, prompt=version).answer
         outcomes.append(CaseOutcome(case=case, answer=answer,
                                     verdict=judge(case, answer, version.template if version else None)))
-    result = RedTeamResult(project=spec.project, app=app_path or application.name,
+    result = RedTeamResult(project=spec.project, app=app_path or application.name, guardrails=guarded is not None,
                            prompt=version.ref if version else None,
                            suites=list(dict.fromkeys(c.suite for c in cases)), outcomes=outcomes)
     return _record(workspace, result, began)
@@ -144,7 +146,8 @@ def _outcomes(workspace: Workspace, run) -> dict[str, CaseOutcome]:  # noqa: ANN
 def _record(workspace: Workspace, result: RedTeamResult, began: WorkStart) -> RedTeamResult:
     tags = {"kind": KIND, "stage": "evaluation", "passed": str(not result.critical_bypasses).lower()}
     with start_run_record(workspace, result.project, KIND, None, None, tags, began) as run:
-        run.log_params({"app": result.app, "prompt": result.prompt or "-", "suites": ",".join(result.suites)})
+        run.log_params({"app": result.app, "prompt": result.prompt or "-", "suites": ",".join(result.suites),
+                        "guardrails": "on" if result.guardrails else "off"})
         run.log_metrics({"cases": len(result.outcomes), "bypasses": len(result.bypasses),
                          "critical_bypasses": len(result.critical_bypasses), **result.pass_rates()})
         result = result.model_copy(update={"run_id": run.id})
