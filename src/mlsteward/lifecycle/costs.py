@@ -69,12 +69,16 @@ class BudgetCheck(BaseModel):
 def training_costs(workspace: Workspace, spec: Spec, *, since_ms: int | None = None,
                    until_ms: int | None = None) -> list[RunCost]:
     """Every run of the project started in [since_ms, until_ms), oldest first, with its cost."""
-    rates = spec.costs.training
-    return [RunCost(run_id=u.id, name=u.name, kind=u.tags.get("kind", ""), parent_id=u.parent_id, status=u.status,
-                    started_ms=u.start_time_ms, wall_seconds=_wall(u), cpu_seconds=u.cpu_seconds,
-                    cost_usd=run_cost_usd(_wall(u), u.cpu_seconds, cpu_hour_usd=rates.cpu_hour_usd,
-                                          machine_hour_usd=rates.machine_hour_usd))
-            for u in workspace.store.runs.usage(spec.project, since_ms=since_ms, until_ms=until_ms)]
+    return [_priced(u, spec) for u in workspace.store.runs.usage(spec.project, since_ms=since_ms, until_ms=until_ms)]
+
+
+def _priced(usage: RunUsage, spec: Spec) -> RunCost:
+    rates, wall = spec.costs.training, _wall(usage)
+    return RunCost(run_id=usage.id, name=usage.name, kind=usage.tags.get("kind", ""), parent_id=usage.parent_id,
+                   status=usage.status, started_ms=usage.start_time_ms, wall_seconds=wall,
+                   cpu_seconds=usage.cpu_seconds, cost_usd=run_cost_usd(wall, usage.cpu_seconds,
+                                                                        cpu_hour_usd=rates.cpu_hour_usd,
+                                                                        machine_hour_usd=rates.machine_hour_usd))
 
 
 def counted(costs: list[RunCost]) -> list[RunCost]:
@@ -139,8 +143,9 @@ def check_budgets(workspace: Workspace, spec: Spec, *, now: dt.datetime | None =
     """Check every budget, record the check with the alerts it raises, and deliver the new ones."""
     summary = cost_summary(workspace, spec, now=now)
     fired = [alert for status in summary.budgets for alert in _alerts(status)]
-    signals: dict[str, float | None] = {f"{kind}_{what}_usd": getattr(getattr(summary, kind), f"{what}_usd")
-                                        for kind in ("training", "inference", "total") for what in ("spent", "forecast")}
+    signals: dict[str, float | None] = {
+        f"{kind}_{what}_usd": getattr(getattr(summary, kind), f"{what}_usd")
+        for kind in ("training", "inference", "total") for what in ("spent", "forecast")}
     signals |= {f"budget.{b.name}.share_spent": b.share_spent for b in summary.budgets}
     month_ms = int(dt.datetime.combine(dt.date.fromisoformat(f"{summary.total.month}-01"), dt.time(), dt.UTC)
                    .timestamp() * 1000)

@@ -29,7 +29,7 @@ from mlsteward.lifecycle.run_reports import keep_report
 from mlsteward.lifecycle.training import WorkStart, start_run_record
 from mlsteward.llm.app import Answer, Application, load_application
 from mlsteward.llm.checks import CaseScore, EvalCase, score_cases, summarize
-from mlsteward.llm.guardrails import guarded_application, guardrail_metrics
+from mlsteward.llm.guardrails import Guarded, guarded_application, guardrail_metrics
 from mlsteward.spec import Spec
 from mlsteward.store.prompts import PromptVersion
 from mlsteward.workspace import Workspace
@@ -118,18 +118,13 @@ def resolve_prompt(workspace: Workspace, ref: str | None) -> PromptVersion | Non
 
 def evaluate_llm(workspace: Workspace, spec: Spec, *, app: str | None = None, prompt: str | None = None,
                  eval_set: str | None = None, limit: int | None = None, progress: Progress | None = None,
-                 application: Application | None = None, guardrails: bool = True) -> LLMEvaluation:
-    """Evaluate the application (``app``, else ``llm.app``; or an ``application`` object) on the evaluation set
+                 guardrails: bool = True) -> LLMEvaluation:
+    """Evaluate the application (``app``, else ``llm.app``) on the evaluation set
     with the prompt (``prompt``, else ``llm.prompt``) behind ``llm.guardrails`` (unless ``guardrails=False``),
     record the run and write the report."""
     began = WorkStart()
     root = Path(workspace.settings.project_root)
-    app_path = app or spec.llm.app
-    if application is None:
-        if not app_path:
-            raise InvalidInput("no application to evaluate: set llm.app in steward.yaml (module:attribute) or pass --app")
-        application = load_application(app_path)
-    application, guarded = with_guardrails(application, spec, guardrails)
+    application, guarded = application_under_test(spec, app, guardrails, purpose="evaluate")
     version = resolve_prompt(workspace, prompt or spec.llm.prompt)
     items = load_eval_set(spec, root, eval_set)
     if limit is not None:
@@ -149,7 +144,7 @@ def evaluate_llm(workspace: Workspace, spec: Spec, *, app: str | None = None, pr
     metrics = summarize(cases, scores) | _retrieval_metrics(items, answers) | guardrail_metrics(guarded or [])
     checks = [CheckResult(metric=name, bound=bound.describe(), value=metrics.get(name),
                           passed=bound.holds(metrics.get(name))) for name, bound in spec.llm.checks.items()]
-    result = LLMEvaluation(project=spec.project, app=app_path or application.name, guardrails=guarded is not None,
+    result = LLMEvaluation(project=spec.project, app=application.name, guardrails=guarded is not None,
                            eval_set=eval_set or spec.llm.eval_set, prompt=version.ref if version else None,
                            metrics=metrics, checks=checks,
                            cases=[CaseResult(item=i, answer=a, score=s) for i, a, s in zip(items, answers, scores,
@@ -157,10 +152,15 @@ def evaluate_llm(workspace: Workspace, spec: Spec, *, app: str | None = None, pr
     return _record(workspace, result, began)
 
 
-def with_guardrails(application: Application, spec: Spec, wanted: bool) -> tuple[Application, list | None]:
-    """The application behind ``llm.guardrails`` when they are configured and wanted, and the record of each
-    guarded answer (None when unguarded)."""
-    if not (wanted and spec.llm.guardrails.active):
+def application_under_test(spec: Spec, app: str | None, guardrails: bool, *,
+                           purpose: str) -> tuple[Application, list[Guarded] | None]:
+    """The application ``app`` (else ``llm.app``), behind ``llm.guardrails`` when they are configured and
+    ``guardrails`` is true, and the record of each guarded answer (None when unguarded)."""
+    path = app or spec.llm.app
+    if not path:
+        raise InvalidInput(f"no application to {purpose}: set llm.app in steward.yaml (module:attribute) or pass --app")
+    application = load_application(path)
+    if not (guardrails and spec.llm.guardrails.active):
         return application, None
     return guarded_application(application, spec.llm.guardrails)
 
@@ -200,5 +200,5 @@ def _record(workspace: Workspace, result: LLMEvaluation, began: WorkStart) -> LL
     return result.model_copy(update={"report_path": str(path)})
 
 
-__all__ = ["BUILTIN", "KIND", "CaseResult", "CheckResult", "EvalItem", "LLMEvaluation", "evaluate_llm",
-           "load_eval_set", "resolve_prompt"]
+__all__ = ["BUILTIN", "KIND", "CaseResult", "CheckResult", "EvalItem", "LLMEvaluation", "application_under_test",
+           "evaluate_llm", "load_eval_set", "resolve_prompt"]

@@ -16,9 +16,8 @@ from pathlib import Path
 from pydantic import BaseModel
 
 from mlsteward.errors import InvalidInput, NotFound
-from mlsteward.lifecycle.llm_eval import resolve_prompt, with_guardrails
+from mlsteward.lifecycle.llm_eval import application_under_test, resolve_prompt
 from mlsteward.lifecycle.training import WorkStart, start_run_record
-from mlsteward.llm.app import Application, load_application
 from mlsteward.llm.redteam import AttackCase, Verdict, builtin_cases, judge, read_cases
 from mlsteward.spec import Spec
 from mlsteward.workspace import Workspace
@@ -79,16 +78,11 @@ class RedTeamComparison(BaseModel):
 
 def run_redteam(workspace: Workspace, spec: Spec, *, app: str | None = None, prompt: str | None = None,
                 suites: list[str] | None = None, case_file: str | Path | None = None,
-                application: Application | None = None, guardrails: bool = True) -> RedTeamResult:
+                guardrails: bool = True) -> RedTeamResult:
     """Attack the application (``app``, else ``llm.app``) with the built-in ``suites`` (default: all; ``[]``: none)
     and the cases of ``case_file``, with the prompt (``prompt``, else ``llm.prompt``); record it."""
     began = WorkStart()
-    app_path = app or spec.llm.app
-    if application is None:
-        if not app_path:
-            raise InvalidInput("no application to attack: set llm.app in steward.yaml (module:attribute) or pass --app")
-        application = load_application(app_path)
-    application, guarded = with_guardrails(application, spec, guardrails)
+    application, guarded = application_under_test(spec, app, guardrails, purpose="attack")
     version = resolve_prompt(workspace, prompt or spec.llm.prompt)
     cases = builtin_cases(suites) + (read_cases(case_file) if case_file is not None else [])
     if not cases:
@@ -101,7 +95,7 @@ def run_redteam(workspace: Workspace, spec: Spec, *, app: str | None = None, pro
         answer = application.answer(case.attack, prompt=version).answer
         outcomes.append(CaseOutcome(case=case, answer=answer,
                                     verdict=judge(case, answer, version.template if version else None)))
-    result = RedTeamResult(project=spec.project, app=app_path or application.name, guardrails=guarded is not None,
+    result = RedTeamResult(project=spec.project, app=application.name, guardrails=guarded is not None,
                            prompt=version.ref if version else None,
                            suites=list(dict.fromkeys(c.suite for c in cases)), outcomes=outcomes)
     return _record(workspace, result, began)
