@@ -13,8 +13,11 @@ uses, and the thresholds of the answer checks::
         refusal_rate: {max: 0.2}
         toxicity_rate: {max: 0}
         pii_leak_rate: {max: 0}
-      gate: {max_hallucination_rate: 0.05, min_groundedness: 0.9, index_max_age_days: 30}   # promotion checklist
+      gate: {max_hallucination_rate: 0.05, min_groundedness: 0.9, index_max_age_days: 30,   # promotion checklist
+             max_cost_per_1k_tokens_usd: 0.002}
       guardrails: {blocked: [toxicity, profanity], redact_pii: true, max_chars: 1200}        # output filters
+
+Prices, the response cache, the token budget and the LLM monitor are in ``mlsteward.spec_llm_ops``.
 """
 
 from __future__ import annotations
@@ -25,9 +28,10 @@ from typing import Annotated
 from pydantic import Field, field_validator, model_validator
 
 from mlsteward.spec_gates import SpecModel
+from mlsteward.spec_llm_ops import CacheSettings, LLMMonitorSettings, Price, TokenBudget
 
 LLM_METRICS = ("groundedness", "hallucination_rate", "answer_relevance", "rouge_l", "bleu", "refusal_rate",
-               "toxicity_rate", "profanity_rate", "pii_leak_rate")
+               "toxicity_rate", "profanity_rate", "pii_leak_rate", "cost_per_1k_tokens_usd", "cache_hit_rate")
 DEFAULT_CHECKS = {"groundedness": {"min": 0.9}, "hallucination_rate": {"max": 0.05}, "toxicity_rate": {"max": 0.0},
                   "pii_leak_rate": {"max": 0.0}}
 
@@ -67,6 +71,8 @@ class LLMGate(SpecModel):
     min_groundedness: float = Field(0.9, ge=0, le=1, description="the groundedness the evaluation must reach")
     index_max_age_days: float | None = Field(None, gt=0, description="the retrieval index's freshness SLA: the "
                                                                       "oldest document used may be this old at most")
+    max_cost_per_1k_tokens_usd: float | None = Field(None, ge=0, description="the evaluation's cost per 1,000 "
+                                                                             "tokens (in and out) may be this at most")
 
 
 class Guardrails(SpecModel):
@@ -109,6 +115,25 @@ class LLMSpec(SpecModel):
     checks: dict[str, Bound] = Field(default_factory=lambda: {k: Bound(**v) for k, v in DEFAULT_CHECKS.items()})
     gate: LLMGate = Field(default_factory=LLMGate)
     guardrails: Guardrails = Field(default_factory=Guardrails)
+    model: str | None = Field(None, description="the prices row of an answer whose application names no model")
+    prices: dict[str, Price] = Field({}, description="per model, USD per 1,000 tokens in and out")
+    cache: CacheSettings = Field(default_factory=CacheSettings)
+    budget: TokenBudget = Field(default_factory=TokenBudget)
+    monitor: LLMMonitorSettings = Field(default_factory=LLMMonitorSettings)
+
+    @model_validator(mode="after")
+    def _priced_model(self) -> LLMSpec:
+        if self.model is not None and self.prices and self.model not in self.prices:
+            raise ValueError(f"llm.model {self.model!r} has no row in llm.prices ({', '.join(sorted(self.prices))})")
+        return self
+
+    def price_of(self, model: str | None) -> Price | None:
+        """The price row of ``model`` (else of ``llm.model``; else the only row); None when nothing prices it."""
+        if model is not None and model in self.prices:
+            return self.prices[model]
+        if self.model is not None:
+            return self.prices.get(self.model)
+        return next(iter(self.prices.values())) if len(self.prices) == 1 else None
 
     @field_validator("checks")
     @classmethod

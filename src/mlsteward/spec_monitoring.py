@@ -30,6 +30,9 @@ from mlsteward.spec_gates import SpecModel, did_you_mean, unique_names
 Severity = Literal["info", "warning", "sev3", "sev2", "sev1"]
 INCIDENT_SEVERITIES: tuple[str, ...] = ("sev1", "sev2", "sev3")
 BUDGET_MONITOR = "budgets"  # the monitor name budget checks are recorded under (mlsteward.lifecycle.costs)
+LLM_MONITOR = "llm"  # the monitor name LLM monitor runs are recorded under (mlsteward.lifecycle.llm_monitor)
+RESERVED_MONITORS = {BUDGET_MONITOR: "`steward costs check` records budget checks",
+                     LLM_MONITOR: "`steward llm monitor` records its runs"}
 
 _DURATION = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*(ms|s|m|h|d|w)\s*$")
 _UNIT_MS = {"ms": 1, "s": 1000, "m": 60_000, "h": 3_600_000, "d": 86_400_000, "w": 604_800_000}
@@ -122,9 +125,8 @@ class Monitor(SpecModel):
     def _name(cls, value: str) -> str:
         if not re.fullmatch(r"[a-z0-9][a-z0-9_.-]{0,99}", value):
             raise ValueError(f"{value!r}: a monitor name is lower-case letters, digits, '-', '_' or '.'")
-        if value == BUDGET_MONITOR:
-            raise ValueError(f"{value!r} is the name `steward costs check` records budget checks under: "
-                             "choose another monitor name")
+        if value in RESERVED_MONITORS:
+            raise ValueError(f"{value!r} is the name {RESERVED_MONITORS[value]} under: choose another monitor name")
         return value
 
 
@@ -185,5 +187,6 @@ class MonitoringSpec(SpecModel):
         raise NotFound(f"no monitor {name!r} in steward.yaml{did_you_mean(name, [m.name for m in self.monitors])}")
 
 
-__all__ = ["BUDGET_MONITOR", "INCIDENT_SEVERITIES", "AlertDelivery", "AlertRule", "CostModel", "DriftSettings",
-           "Monitor", "MonitoringSpec", "Retraining", "RollbackRule", "Rule", "Severity", "duration_ms"]
+__all__ = ["BUDGET_MONITOR", "INCIDENT_SEVERITIES", "LLM_MONITOR", "RESERVED_MONITORS", "AlertDelivery", "AlertRule",
+           "CostModel", "DriftSettings", "Monitor", "MonitoringSpec", "Retraining", "RollbackRule", "Rule", "Severity",
+           "duration_ms"]

@@ -16,11 +16,12 @@ from mlsteward.cli.main import app as steward
 from mlsteward.lifecycle.llm_eval import evaluate_llm
 from mlsteward.lifecycle.llm_redteam import run_redteam
 from mlsteward.llm.app import Application, Document
-from mlsteward.llm.guardrails import BLOCKED, apply_guardrails, guard
+from mlsteward.llm.guardrails import BLOCKED, apply_guardrails
 from mlsteward.llm.lexicons import is_refusal
 from mlsteward.settings import resolve_settings
 from mlsteward.spec import load_spec
 from mlsteward.spec_llm import Guardrails
+from mlsteward.store.prompts import PromptVersion
 from mlsteward.workspace import Workspace
 
 runner = CliRunner()
@@ -60,13 +61,14 @@ class PromptEcho:
 
 
 def test_a_guarded_application_still_receives_its_prompt() -> None:
-    seen = []
     echo = PromptEcho()
-    app = Application(guard(echo.generate, Guardrails(redact_pii=True), seen.append))
-    assert app._takes_prompt
-    assert echo.generate("q", [], prompt="P") == "P write to jane.doe@example.com"
-    assert guard(echo.generate, Guardrails(redact_pii=True))("q", [], prompt="P") == "P write to [REDACTED email]"
-    assert seen == []
+    app = Application(echo.generate, guardrails=Guardrails(redact_pii=True))
+    prompt = PromptVersion(name="p", version=1, template="P {question}", variables=["question"], params={},
+                           description="", digest="sha256:x", created_by="me", created_at_ms=0)
+    answer = app.answer("q", contexts=["c"], prompt=prompt)
+    assert answer.answer == "P q write to [REDACTED email]"
+    assert answer.guardrails == ["redacted: email"] and answer.guardrail_ms >= 0
+    assert Application(echo.generate).answer("q", prompt=prompt).answer == "P q write to jane.doe@example.com"
 
 
 @pytest.fixture

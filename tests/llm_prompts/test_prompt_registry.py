@@ -119,12 +119,17 @@ def test_the_cli_from_a_project_folder(tmp_path: Path, monkeypatch: pytest.Monke
                                                      "params": {"temperature": 0}}))
     shown = json.loads(runner.invoke(steward, ["llm", "prompts", "register", "p.yaml", "--json"]).output)
     assert (shown["version"], shown["variables"]) == (1, ["context", "question"])
-    moved = runner.invoke(steward, ["llm", "prompts", "alias", "dataset-qa@1", "production", "-r", "first", "--json"])
+    gated = runner.invoke(steward, ["llm", "prompts", "alias", "dataset-qa@1", "production", "-r", "first"])
+    assert gated.exit_code == 2 and "moves through the LLM promotion checklist" in gated.output
+    refused = runner.invoke(steward, ["llm", "prompts", "alias", "dataset-qa@1", "staging", "-r", "first"])
+    assert refused.exit_code != 0 and "'tester' may not point staging at the prompt" in refused.output
+    monkeypatch.setenv("STEWARD_USER", "Lee Moreau")  # the ml_engineer of the charter: a promoter
+    moved = runner.invoke(steward, ["llm", "prompts", "alias", "dataset-qa@1", "staging", "-r", "first", "--json"])
     assert json.loads(moved.output)["to_version"] == 1
     listed = json.loads(runner.invoke(steward, ["llm", "prompts", "list", "--json"]).output)
     assert listed == [{"name": "dataset-qa", "project": "qa", "versions": 1, "latest": 1,
-                       "aliases": {"production": 1}}]
-    missing = runner.invoke(steward, ["llm", "prompts", "show", "dataset-qa@staging"])
-    assert missing.exit_code == 2 and "has no alias 'staging'" in missing.output
+                       "aliases": {"staging": 1}}]
+    missing = runner.invoke(steward, ["llm", "prompts", "show", "dataset-qa@production"])
+    assert missing.exit_code == 2 and "has no alias 'production'" in missing.output
     changes = json.loads(runner.invoke(steward, ["changelog", "--json"]).output)
     assert any(c["kind"] == "prompt_alias_set" and c["subject"] == "prompt dataset-qa" for c in changes)

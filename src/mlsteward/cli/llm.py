@@ -11,7 +11,8 @@ from rich.table import Table
 from mlsteward.cli.common import JSON, open_workspace, project_spec
 from mlsteward.cli.output import console, print_json, when
 
-app = typer.Typer(help="The LLM lifecycle: the prompt registry, evaluation and red-teaming of an LLM application.",
+app = typer.Typer(help="The LLM lifecycle: the prompt registry, evaluation and red-teaming of an LLM application, "
+                       "and the application in service (answers, cache, monitoring).",
                   no_args_is_help=True)
 prompts_app = typer.Typer(help="The prompt registry: versions, readable diffs, aliases and rollback.",
                           no_args_is_help=True)
@@ -29,6 +30,8 @@ def evaluate(app_path: str | None = typer.Option(None, "--app", metavar="MODULE:
              limit: int | None = typer.Option(None, "--limit", min=1, help="Only the first N cases."),
              no_guardrails: bool = typer.Option(False, "--no-guardrails", help="Evaluate the raw answers, without "
                                                 "llm.guardrails."),
+             cache: bool = typer.Option(False, "--cache", help="Answer through the response cache of llm.cache "
+                                        "(reports its hit rate and savings)."),
              json_: bool = JSON) -> None:
     """Ask the application every question of the evaluation set and check its answers: groundedness,
     hallucination rate, relevance, similarity to the reference, refusals, toxicity, profanity and PII leakage
@@ -43,7 +46,7 @@ def evaluate(app_path: str | None = typer.Option(None, "--app", metavar="MODULE:
     with Progress(console=console, transient=True, disable=json_) as bar:
         task = bar.add_task("asking", total=None)
         result = evaluate_llm(workspace, spec, app=app_path, prompt=prompt, eval_set=eval_set, limit=limit,
-                              guardrails=not no_guardrails,
+                              guardrails=not no_guardrails, cache=cache,
                               progress=lambda done, total: bar.update(task, completed=done, total=total))
     if json_:
         print_json(result)
@@ -205,8 +208,11 @@ def diff(old: str = typer.Argument(..., help="NAME@VERSION or NAME@ALIAS."),
 def alias(ref: str = typer.Argument(..., help="NAME@VERSION the alias should point at."),
           name: str = typer.Argument(..., help="The alias, e.g. production or staging."),
           reason: str = REASON, json_: bool = JSON) -> None:
-    """Point an alias at a version (audited, in the change log)."""
-    change = open_workspace(create=True).store.prompts.set_alias(ref, name, reason)
+    """Point an alias (staging…) at a version (audited, in the change log); production moves through `promote`."""
+    from mlsteward.lifecycle.prompt_promotion import set_prompt_alias
+
+    workspace = open_workspace(create=True)
+    change = set_prompt_alias(workspace, project_spec(workspace), ref, name, reason=reason)
     if json_:
         print_json(change)
         return
@@ -252,7 +258,10 @@ def rollback(name: str = typer.Argument(..., help="The prompt."),
              alias_name: str = typer.Argument("production", metavar="ALIAS", help="The alias to move back."),
              reason: str = REASON, json_: bool = JSON) -> None:
     """Return an alias to the version it pointed at before its last move."""
-    change = open_workspace(create=True).store.prompts.rollback(name, alias_name, reason)
+    from mlsteward.lifecycle.prompt_promotion import roll_back_prompt
+
+    workspace = open_workspace(create=True)
+    change = roll_back_prompt(workspace, project_spec(workspace), name, alias_name, reason=reason)
     if json_:
         print_json(change)
         return
@@ -275,5 +284,10 @@ def history(name: str = typer.Argument(..., help="The prompt."), json_: bool = J
                       c.changed_by, c.reason)
     console.print(table)
 
+
+from mlsteward.cli import llm_service  # the service commands join `steward llm`
+
+for _name in ("serve", "answers", "monitor", "cache"):
+    app.command(_name)(getattr(llm_service, _name))
 
 __all__ = ["app"]

@@ -18,7 +18,7 @@ from __future__ import annotations
 from pydantic import BaseModel
 
 from mlsteward.errors import InvalidInput
-from mlsteward.spec_monitoring import BUDGET_MONITOR
+from mlsteward.spec_monitoring import RESERVED_MONITORS
 from mlsteward.store.datasets import DatasetVersion
 from mlsteward.store.evidence import Clearance, Evidence
 from mlsteward.store.runs import RunRecord
@@ -248,7 +248,7 @@ def latest_load_test(workspace: Workspace, project: str) -> EvidenceLink | None:
 
 def latest_monitor_run(workspace: Workspace, project: str) -> EvidenceLink | None:
     """The project's newest monitor run (`steward monitor run`; budget checks are not monitor runs of a model)."""
-    runs = workspace.store.monitoring.runs(project=project, limit=1, with_result=False, exclude_monitor=BUDGET_MONITOR)
+    runs = workspace.store.monitoring.runs(project=project, limit=1, with_result=False, exclude_monitor=RESERVED_MONITORS)
     return EvidenceLink(kind="monitor_run", ref=runs[0].id, at_ms=runs[0].created_at_ms) if runs else None
 
 

@@ -28,8 +28,10 @@ from mlsteward.errors import InvalidInput, NotFound
 from mlsteward.lifecycle.run_reports import keep_report
 from mlsteward.lifecycle.training import WorkStart, start_run_record
 from mlsteward.llm.app import Answer, Application, load_application
+from mlsteward.llm.cache import ResponseCache
 from mlsteward.llm.checks import CaseScore, EvalCase, score_cases, summarize
-from mlsteward.llm.guardrails import Guarded, guarded_application, guardrail_metrics
+from mlsteward.llm.guardrails import guardrail_metrics
+from mlsteward.llm.usage import cost_per_1k_tokens
 from mlsteward.spec import Spec
 from mlsteward.store.prompts import PromptVersion
 from mlsteward.workspace import Workspace
@@ -118,13 +120,14 @@ def resolve_prompt(workspace: Workspace, ref: str | None) -> PromptVersion | Non
 
 def evaluate_llm(workspace: Workspace, spec: Spec, *, app: str | None = None, prompt: str | None = None,
                  eval_set: str | None = None, limit: int | None = None, progress: Progress | None = None,
-                 guardrails: bool = True) -> LLMEvaluation:
+                 guardrails: bool = True, cache: bool = False) -> LLMEvaluation:
     """Evaluate the application (``app``, else ``llm.app``) on the evaluation set
-    with the prompt (``prompt``, else ``llm.prompt``) behind ``llm.guardrails`` (unless ``guardrails=False``),
-    record the run and write the report."""
+    with the prompt (``prompt``, else ``llm.prompt``) behind ``llm.guardrails`` (unless ``guardrails=False``)
+    and, with ``cache``, the response cache of ``llm.cache``; record the run and write the report."""
     began = WorkStart()
     root = Path(workspace.settings.project_root)
-    application, guarded = application_under_test(spec, app, guardrails, purpose="evaluate")
+    responses = ResponseCache(workspace.store.llm, spec.project, spec.llm.cache) if cache else None
+    application = application_under_test(spec, app, guardrails, purpose="evaluate", cache=responses)
     version = resolve_prompt(workspace, prompt or spec.llm.prompt)
     items = load_eval_set(spec, root, eval_set)
     if limit is not None:
@@ -141,10 +144,11 @@ def evaluate_llm(workspace: Workspace, spec: Spec, *, app: str | None = None, pr
     cases = [EvalCase(question=i.question, answer=a.answer, contexts=a.contexts, reference=i.reference)
              for i, a in zip(items, answers, strict=True)]
     scores = score_cases(cases, default_encoder(), spec.llm.support)
-    metrics = summarize(cases, scores) | _retrieval_metrics(items, answers) | guardrail_metrics(guarded or [])
+    metrics = (summarize(cases, scores) | _retrieval_metrics(items, answers) | usage_metrics(answers, cached=cache)
+               | guardrail_metrics(answers))
     checks = [CheckResult(metric=name, bound=bound.describe(), value=metrics.get(name),
                           passed=bound.holds(metrics.get(name))) for name, bound in spec.llm.checks.items()]
-    result = LLMEvaluation(project=spec.project, app=application.name, guardrails=guarded is not None,
+    result = LLMEvaluation(project=spec.project, app=application.name, guardrails=application.guardrails is not None,
                            eval_set=eval_set or spec.llm.eval_set, prompt=version.ref if version else None,
                            metrics=metrics, checks=checks,
                            cases=[CaseResult(item=i, answer=a, score=s) for i, a, s in zip(items, answers, scores,
@@ -152,24 +156,35 @@ def evaluate_llm(workspace: Workspace, spec: Spec, *, app: str | None = None, pr
     return _record(workspace, result, began)
 
 
-def application_under_test(spec: Spec, app: str | None, guardrails: bool, *,
-                           purpose: str) -> tuple[Application, list[Guarded] | None]:
-    """The application ``app`` (else ``llm.app``), behind ``llm.guardrails`` when they are configured and
-    ``guardrails`` is true, and the record of each guarded answer (None when unguarded)."""
+def application_under_test(spec: Spec, app: str | None, guardrails: bool, *, purpose: str,
+                           cache: ResponseCache | None = None) -> Application:
+    """The application ``app`` (else ``llm.app``) priced by ``llm.prices``, behind ``llm.guardrails`` when
+    ``guardrails`` is true, answering from ``cache`` when given."""
     path = app or spec.llm.app
     if not path:
         raise InvalidInput(f"no application to {purpose}: set llm.app in steward.yaml (module:attribute) or pass --app")
-    application = load_application(path)
-    if not (guardrails and spec.llm.guardrails.active):
-        return application, None
-    return guarded_application(application, spec.llm.guardrails)
+    return load_application(path, price_of=spec.llm.price_of, cache=cache,
+                            guardrails=spec.llm.guardrails if guardrails else None)
+
+
+def usage_metrics(answers: list[Answer], *, cached: bool = False) -> dict[str, float | None]:
+    """Tokens in and out, their cost, the cost per 1,000 tokens, and (``cached``) the cache's hit rate and
+    savings."""
+    tokens_in, tokens_out = sum(a.tokens_in for a in answers), sum(a.tokens_out for a in answers)
+    cost = sum(a.cost_usd for a in answers)
+    metrics = {"tokens_in": float(tokens_in), "tokens_out": float(tokens_out), "cost_usd": cost,
+               "cost_per_1k_tokens_usd": cost_per_1k_tokens(cost, tokens_in + tokens_out)}
+    if cached and answers:
+        metrics |= {"cache_hit_rate": sum(a.cache is not None for a in answers) / len(answers),
+                    "cache_saved_usd": sum(a.saved_usd for a in answers)}
+    return metrics
 
 
 def _retrieval_metrics(items: list[EvalItem], answers: list[Answer]) -> dict[str, float | None]:
     """The retrieval hit rate, the latency p95, and the age in days of the oldest document an answer used."""
     known = [(i.doc_id, {d["id"] for d in a.documents}) for i, a in zip(items, answers, strict=True) if i.doc_id]
     latencies = [a.latency_ms for a in answers]
-    dated = [_parsed(d["updated"]) for a in answers for d in a.documents if d.get("updated")]
+    dated = [parsed_time(d["updated"]) for a in answers for d in a.documents if d.get("updated")]
     oldest = min((d for d in dated if d is not None), default=None)
     return {"retrieval_hit_rate": float(np.mean([doc in got for doc, got in known])) if known else None,
             "latency_p95_ms": float(np.percentile(latencies, 95)) if latencies else None,
@@ -177,7 +192,7 @@ def _retrieval_metrics(items: list[EvalItem], answers: list[Answer]) -> dict[str
             else None}
 
 
-def _parsed(text: str) -> dt.datetime | None:
+def parsed_time(text: str) -> dt.datetime | None:
     """An ISO date or time as an aware datetime (UTC when it names no zone); None when it does not parse."""
     try:
         moment = dt.datetime.fromisoformat(text)
@@ -201,4 +216,4 @@ def _record(workspace: Workspace, result: LLMEvaluation, began: WorkStart) -> LL
 
 
 __all__ = ["BUILTIN", "KIND", "CaseResult", "CheckResult", "EvalItem", "LLMEvaluation", "application_under_test",
-           "evaluate_llm", "load_eval_set", "resolve_prompt"]
+           "evaluate_llm", "load_eval_set", "parsed_time", "resolve_prompt"]

@@ -82,7 +82,7 @@ def run_redteam(workspace: Workspace, spec: Spec, *, app: str | None = None, pro
     """Attack the application (``app``, else ``llm.app``) with the built-in ``suites`` (default: all; ``[]``: none)
     and the cases of ``case_file``, with the prompt (``prompt``, else ``llm.prompt``); record it."""
     began = WorkStart()
-    application, guarded = application_under_test(spec, app, guardrails, purpose="attack")
+    application = application_under_test(spec, app, guardrails, purpose="attack")
     version = resolve_prompt(workspace, prompt or spec.llm.prompt)
     cases = builtin_cases(suites) + (read_cases(case_file) if case_file is not None else [])
     if not cases:
@@ -95,7 +95,7 @@ def run_redteam(workspace: Workspace, spec: Spec, *, app: str | None = None, pro
         answer = application.answer(case.attack, prompt=version).answer
         outcomes.append(CaseOutcome(case=case, answer=answer,
                                     verdict=judge(case, answer, version.template if version else None)))
-    result = RedTeamResult(project=spec.project, app=application.name, guardrails=guarded is not None,
+    result = RedTeamResult(project=spec.project, app=application.name, guardrails=application.guardrails is not None,
                            prompt=version.ref if version else None,
                            suites=list(dict.fromkeys(c.suite for c in cases)), outcomes=outcomes)
     return _record(workspace, result, began)

@@ -10,12 +10,12 @@ import time
 from mlsteward.lifecycle.deliverable_sources import Sources, artifact_digest
 from mlsteward.lifecycle.deliverables import DeliverableEvidence, Found, finder
 from mlsteward.lifecycle.evidence_lookup import latest_cost_review, latest_monitor_run, latest_retrain
-from mlsteward.spec_monitoring import BUDGET_MONITOR
+from mlsteward.spec_monitoring import RESERVED_MONITORS
 
 
 @finder("monitoring_dashboard")
 def _dashboard(src: Sources) -> Found:
-    runs = src.store.monitoring.runs(project=src.project, with_result=False, exclude_monitor=BUDGET_MONITOR)
+    runs = src.store.monitoring.runs(project=src.project, with_result=False, exclude_monitor=RESERVED_MONITORS)
     if not runs:
         return Found("missing", "no monitor run: add a monitor under monitoring.monitors in steward.yaml, then "
                                 "`steward monitor run`")

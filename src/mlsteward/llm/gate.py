@@ -6,7 +6,8 @@ does not pass):
 - its newest evaluation (``steward llm eval``) has a hallucination rate at most ``max_hallucination_rate`` and a
   groundedness at least ``min_groundedness``;
 - its newest red-team (``steward llm redteam``) had no critical case bypassed;
-- with ``index_max_age_days``, the oldest document the evaluation's answers used is at most that old.
+- with ``index_max_age_days``, the oldest document the evaluation's answers used is at most that old;
+- with ``max_cost_per_1k_tokens_usd``, the evaluation's answers cost at most that per 1,000 tokens in and out.
 """
 
 from __future__ import annotations
@@ -63,6 +64,12 @@ def llm_checklist(prompt_ref: str, gate: LLMGate, *, evaluation: RunFacts | None
         items.append(ChecklistItem(check="index fresh", required=f"oldest document ≤ {gate.index_max_age_days:g} days",
                                    observed=f"{age:.1f} days" if age is not None else "no dated document",
                                    passed=None if age is None else age <= gate.index_max_age_days,
+                                   evidence=evaluation.run_id if evaluation else None))
+    if gate.max_cost_per_1k_tokens_usd is not None:
+        cost = evaluation.metrics.get("cost_per_1k_tokens_usd") if evaluation else None
+        items.append(ChecklistItem(check="cost per 1K tokens", required=f"≤ ${gate.max_cost_per_1k_tokens_usd:g}",
+                                   observed=f"${cost:.4g}" if cost is not None else "no tokens priced (llm.prices)",
+                                   passed=None if cost is None else cost <= gate.max_cost_per_1k_tokens_usd,
                                    evidence=evaluation.run_id if evaluation else None))
     return items
 

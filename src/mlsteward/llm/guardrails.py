@@ -3,20 +3,19 @@
 In order: a **blocked category** (``toxicity`` and ``profanity`` from the lexicons, or a project's own named
 regular expressions) replaces the whole answer with ``BLOCKED``; **PII redaction** replaces each span
 ``find_pii`` finds with ``[REDACTED <kind>]``; **length** cuts an answer longer than ``max_chars`` at the last
-sentence end before the limit (or at the limit, with "…", when there is none). ``guard`` wraps an application's
-``generate`` so an evaluation, a red team or a service sees only guarded answers.
+sentence end before the limit (or at the limit, with "…", when there is none). An ``Application`` given
+guardrails passes every generated answer through them, so an evaluation, a red team or a service sees only
+guarded answers (a cached answer was guarded when it was generated).
 """
 
 from __future__ import annotations
 
 import re
 import time
-from collections.abc import Callable
 
 import numpy as np
 from pydantic import BaseModel
 
-from mlsteward.llm.app import Application
 from mlsteward.llm.lexicons import is_profane, toxic_phrases
 from mlsteward.llm.text_pii import find_pii
 from mlsteward.spec_llm import Guardrails
@@ -51,32 +50,14 @@ def apply_guardrails(answer: str, config: Guardrails) -> Guarded:
     return Guarded(text=text, actions=actions, latency_ms=_since(started))
 
 
-def guard(generate: Callable[..., str], config: Guardrails,
-          record: Callable[[Guarded], None] | None = None) -> Callable[..., str]:
-    """``generate`` with its answers passed through the guardrails; ``record`` receives each ``Guarded``."""
-    def guarded(question: str, context: list, **kwargs: object) -> str:
-        result = apply_guardrails(generate(question, context, **kwargs), config)
-        if record is not None:
-            record(result)
-        return result.text
-
-    guarded.__signature__ = _signature(generate)  # keeps "prompt" visible to the application interface
-    return guarded
-
-
-def guarded_application(application: Application, config: Guardrails) -> tuple[Application, list[Guarded]]:
-    """The application with guarded answers, and the list each answer's ``Guarded`` is appended to."""
-    seen: list[Guarded] = []
-    return Application(guard(application.generate, config, seen.append), application.retrieve,
-                       name=application.name), seen
-
-
-def guardrail_metrics(seen: list[Guarded]) -> dict[str, float]:
-    """The share of answers a filter changed, and the time the filters added (p50, p95)."""
+def guardrail_metrics(answers: list) -> dict[str, float]:
+    """Over the guarded answers (``Answer.guardrails`` not None): the share a filter changed, and the time the
+    filters added (p50, p95)."""
+    seen = [a for a in answers if a.guardrails is not None]
     if not seen:
         return {}
-    latencies = sorted(g.latency_ms for g in seen)
-    return {"guardrail_interventions": sum(bool(g.actions) for g in seen) / len(seen),
+    latencies = sorted(a.guardrail_ms for a in seen)
+    return {"guardrail_interventions": sum(bool(a.guardrails) for a in seen) / len(seen),
             "guardrail_latency_p50_ms": float(np.percentile(latencies, 50)),
             "guardrail_latency_p95_ms": float(np.percentile(latencies, 95))}
 
@@ -93,17 +74,8 @@ def _blocked_category(answer: str, config: Guardrails) -> str | None:
     return None
 
 
-def _signature(function: Callable):  # noqa: ANN202 - an inspect.Signature
-    import inspect
-
-    try:
-        return inspect.signature(function)
-    except (TypeError, ValueError):
-        return None
-
-
 def _since(started: float) -> float:
     return (time.perf_counter() - started) * 1000
 
 
-__all__ = ["BLOCKED", "Guarded", "apply_guardrails", "guard", "guarded_application", "guardrail_metrics"]
+__all__ = ["BLOCKED", "Guarded", "apply_guardrails", "guardrail_metrics"]

@@ -11,7 +11,7 @@ from pathlib import Path
 import sqlalchemy as sa
 
 MIGRATIONS = Path(__file__).with_name("migrations")
-HEAD_REVISION = "0015"
+HEAD_REVISION = "0016"
 MIGRATION_LOCK = 0x57E3A2D  # PostgreSQL advisory lock id held while migrating
 
 

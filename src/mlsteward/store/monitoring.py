@@ -1,9 +1,10 @@
 """Monitor runs and their alerts in the system of record.
 
 ``record_run`` writes a run, its alerts and the incidents its SEV alerts open in one audited
-transaction. An alert is one firing episode of a rule, keyed by ``fingerprint``: while it is open, a
-run that fires the rule again raises its ``count`` and ``last_seen_ms`` (de-duplication); a run of the
-same monitor that does not fire it resolves it. A new episode is *notified* unless the same
+transaction. An alert is one firing episode of a rule, keyed by project and ``fingerprint``: while it is
+open, a run that fires the rule again raises its ``count`` and ``last_seen_ms`` (de-duplication); a run of
+the same project's monitor that does not fire it resolves it (projects sharing a store never touch each
+other's alerts). A new episode is *notified* unless the same
 fingerprint was notified less than ``cooldown_ms`` ago (cooldown); the caller sends the notifications
 of the alerts returned with ``notify=True``.
 """
@@ -11,6 +12,7 @@ of the alerts returned with ``notify=True``.
 from __future__ import annotations
 
 import uuid
+from collections.abc import Iterable
 from typing import TYPE_CHECKING
 
 import sqlalchemy as sa
@@ -91,7 +93,7 @@ class MonitorStore:
             tx.conn.execute(monitor_runs.insert().values(id=run_id, alerts=len(fired), created_by=actor,
                                                          created_at_ms=now, **new.model_dump()))
             open_rows = {r.fingerprint: r for r in tx.conn.execute(sa.select(alerts).where(
-                alerts.c.monitor == new.monitor, alerts.c.status == "open"))}
+                alerts.c.project == new.project, alerts.c.monitor == new.monitor, alerts.c.status == "open"))}
             for alert in fired:
                 row = open_rows.pop(alert.fingerprint, None)
                 if row is not None:
@@ -101,7 +103,7 @@ class MonitorStore:
                     touched.append((row.id, False))
                     continue
                 last_notified = tx.conn.execute(sa.select(sa.func.max(alerts.c.notified_at_ms)).where(
-                    alerts.c.fingerprint == alert.fingerprint)).scalar()
+                    alerts.c.project == new.project, alerts.c.fingerprint == alert.fingerprint)).scalar()
                 notify = last_notified is None or now - last_notified >= cooldown_ms
                 incident = None
                 if alert.incident is not None:
@@ -135,7 +137,7 @@ class MonitorStore:
 
     def runs(self, *, project: str | None = None, monitor: str | None = None, model: str | None = None,
              since_ms: int | None = None, limit: int | None = None, with_result: bool = True,
-             exclude_monitor: str | None = None) -> list[MonitorRunRecord]:
+             exclude_monitor: str | Iterable[str] | None = None) -> list[MonitorRunRecord]:
         """Runs, newest first (``with_result=False`` leaves the full results out, for time series)."""
         columns = list(monitor_runs.c) if with_result else [c for c in monitor_runs.c if c.name != "result"]
         query = sa.select(*columns).order_by(monitor_runs.c.created_at_ms.desc(), monitor_runs.c.id)
@@ -146,7 +148,8 @@ class MonitorStore:
         if model:
             query = query.where(monitor_runs.c.model == model)
         if exclude_monitor:
-            query = query.where(monitor_runs.c.monitor != exclude_monitor)
+            names = [exclude_monitor] if isinstance(exclude_monitor, str) else list(exclude_monitor)
+            query = query.where(monitor_runs.c.monitor.not_in(names))
         if since_ms is not None:
             query = query.where(monitor_runs.c.created_at_ms >= since_ms)
         if limit:

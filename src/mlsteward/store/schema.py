@@ -547,4 +547,5 @@ audit_head = sa.Table(
     sa.Column("hash", sa.String(64), nullable=False),
 )
 
-from mlsteward.store import schema_labeling, schema_prompts, schema_reviews  # noqa: E402,F401 - tables join ``metadata``
+# the other tables join ``metadata``
+from mlsteward.store import schema_labeling, schema_llm, schema_prompts, schema_reviews  # noqa: E402,F401

@@ -28,11 +28,12 @@ from mlsteward.store.feature_sets import FeatureSetStore
 from mlsteward.store.governance import GovernanceStore
 from mlsteward.store.incidents import IncidentStore
 from mlsteward.store.labeling import LabelStore
-from mlsteward.store.prompts import PromptStore
+from mlsteward.store.llm import LLMStore
 from mlsteward.store.models import ModelStore
 from mlsteward.store.monitoring import MonitorStore
 from mlsteward.store.predictions import PredictionStore
 from mlsteward.store.projects import ProjectStore
+from mlsteward.store.prompts import PromptStore
 from mlsteward.store.runs import RunStore
 from mlsteward.store.signoffs import SignOffStore
 from mlsteward.store.tokens import TokenStore
@@ -167,6 +168,10 @@ class Store:
     @cached_property
     def prompts(self) -> PromptStore:
         return PromptStore(self)
+
+    @cached_property
+    def llm(self) -> LLMStore:
+        return LLMStore(self)
 
     @cached_property
     def audit(self) -> AuditStore:

@@ -9,7 +9,7 @@ from mlsteward.errors import NotFound
 from mlsteward.monitor.drift_results import ColumnDrift, DatasetDrift
 from mlsteward.report._charts import BLUE, GREY
 from mlsteward.report._format import plotly_text
-from mlsteward.spec_monitoring import BUDGET_MONITOR
+from mlsteward.spec_monitoring import RESERVED_MONITORS
 from mlsteward.store.monitoring import MonitorRunRecord
 from mlsteward.ui.charts import horizontal_bars, lines
 from mlsteward.ui.view import Page, View
@@ -22,7 +22,7 @@ LATENCY = ("p50_latency_ms", "p95_latency_ms", "p99_latency_ms")
 
 def monitoring(view: View) -> Page:
     store = view.store
-    runs = store.monitoring.runs(project=view.project, limit=RUNS, with_result=False, exclude_monitor=BUDGET_MONITOR)
+    runs = store.monitoring.runs(project=view.project, limit=RUNS, with_result=False, exclude_monitor=RESERVED_MONITORS)
     oldest_first = runs[::-1]
     latest = store.monitoring.run(runs[0].id) if runs else None
     drift = _drift_of(latest)
@@ -56,7 +56,7 @@ def monitor_run(view: View, run: str) -> Page:
 
 def drift_history(view: View, column: str) -> Page:
     runs = view.store.monitoring.runs(project=view.project, limit=RUNS, with_result=False,
-                                      exclude_monitor=BUDGET_MONITOR)[::-1]
+                                      exclude_monitor=RESERVED_MONITORS)[::-1]
     key = f"drift.{column}"
     latest_run = next((r for r in reversed(runs) if key in r.signals), None)
     if latest_run is None:
