@@ -227,8 +227,9 @@ def promote(ref: str = typer.Argument(..., help="NAME@VERSION to promote."),
             check: bool = typer.Option(False, "--check", help="Show the checklist only; move nothing."),
             json_: bool = JSON) -> None:
     """Move an alias (production) to a prompt version through the LLM promotion checklist: versioned, the newest
-    evaluation's hallucination rate and groundedness, no critical red-team bypass, and the index's freshness
-    (llm.gate). Refusals are recorded too; exits with 1 when the checklist fails."""
+    evaluation's hallucination rate and groundedness, no critical red-team bypass, the index's freshness and the
+    cost per 1K tokens (llm.gate). Needs a promoter role. Refusals are recorded too; exits with 1 when the
+    checklist fails."""
     from mlsteward.errors import InvalidInput
     from mlsteward.lifecycle.prompt_promotion import promote_prompt, prompt_checklist
 
