@@ -121,9 +121,12 @@ def test_the_monitor_finds_drift_and_decay_and_alerts_through_the_monitoring_sta
     before = _synthetic("syn", end - 14 * DAY, 7, 60, [0.04] * 7, [0.05] * 7, seed=1)
     window = _synthetic("syn", end - 7 * DAY, 7, 60, [0.05, 0.08, 0.1, 0.12, 0.15, 0.18, 0.2],
                         [0.05, 0.1, 0.15, 0.2, 0.25, 0.3, 0.35], seed=2)
-    workspace.store.llm.log_answers(before + window)
+    canary = [a.model_copy(update={"prompt": "syn@2", "hallucinated": False, "question": "c" + a.question})
+              for a in _synthetic("syn", end - 2 * DAY, 2, 15, [0.0] * 2, [0.0] * 2, seed=4)]
+    workspace.store.llm.log_answers(before + window + canary)
     outcome = monitor_llm(workspace, spec, end_ms=end, spec_dir=project["folder"])
     result = outcome.result
+    assert result.prompt == "syn@1" and "drift and decay read the 420 answers of syn@1, of 450" in result.notes[0]
 
     old = pd.DataFrame([a.model_dump() for a in before])
     new = pd.DataFrame([a.model_dump() for a in window])
@@ -133,7 +136,8 @@ def test_the_monitor_finds_drift_and_decay_and_alerts_through_the_monitoring_sta
     assert result.baseline.source == "the previous window"
     assert result.signals["hallucination_drift_p_value"] == pytest.approx(p, rel=1e-9)
     assert result.drift.z == pytest.approx(z, rel=1e-9) and result.signals["hallucination_drifted"] == 1.0
-    assert result.signals["hallucination_rate"] == pytest.approx(answered.hallucinated.mean())
+    everything = pd.DataFrame([a.model_dump() for a in window + canary])
+    assert result.signals["hallucination_rate"] == pytest.approx(everything[~everything.refused].hallucinated.mean())
 
     new["day"] = (new.time_ms - (end - 7 * DAY)) // DAY
     new["effective"] = ~new.refused & ~new.hallucinated & (new.relevance >= 0.5)
@@ -142,9 +146,9 @@ def test_the_monitor_finds_drift_and_decay_and_alerts_through_the_monitoring_sta
     assert result.signals["effectiveness_slope"] == pytest.approx(fit.slope, rel=1e-9)
     assert result.signals["effectiveness_decay_p_value"] == pytest.approx(fit.pvalue, rel=1e-6)
     assert result.signals["effectiveness_decaying"] == 1.0
-    assert result.signals["tokens_in"] == 100 * len(window)
-    assert result.signals["guardrail_interventions"] == pytest.approx(np.mean([bool(a.guardrails) for a in window]))
-    assert result.signals["guardrail_latency_p95_ms"] == pytest.approx(np.percentile(new.guardrail_ms, 95))
+    assert result.signals["tokens_in"] == 100 * len(everything)
+    assert result.signals["guardrail_interventions"] == pytest.approx(everything.guardrails.map(bool).mean())
+    assert result.signals["guardrail_latency_p95_ms"] == pytest.approx(np.percentile(everything.guardrail_ms, 95))
     assert result.signals["oldest_document_age_days"] is None  # no dated document
 
     fired = {a.signal for a in outcome.alerts}

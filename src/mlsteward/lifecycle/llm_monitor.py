@@ -7,12 +7,13 @@ Signals (``mlsteward.monitor.llm_quality`` has the formulas):
 - the window's ``answers``, ``hallucination_rate``, ``groundedness``, ``answer_relevance``, ``refusal_rate``,
   ``effectiveness`` (answers neither refused, hallucinated nor under the relevance floor), ``cache_hit_rate``,
   ``tokens_in``, ``tokens_out``, ``cost_usd``, ``saved_usd``, ``cost_per_1k_tokens_usd``;
-- **hallucination-rate drift**: the window's rate against a baseline, one-sided two-proportion z-test
-  (``hallucination_rate_change``, ``hallucination_drift_p_value``, ``hallucination_drifted`` 0/1). The baseline is
-  the newest evaluation (`steward llm eval`) of the prompt version most answers used, its answered cases; without
-  one, the window before this one;
-- **prompt-effectiveness decay**: the OLS slope of effectiveness over the buckets with at least ``min_answers``
-  answers, one-sided t-test (``effectiveness_slope``, ``effectiveness_decay_p_value``, ``effectiveness_decaying``);
+- **hallucination-rate drift** of the prompt version most answers used: its rate in the window against a
+  baseline, one-sided two-proportion z-test (``hallucination_rate_change``, ``hallucination_drift_p_value``,
+  ``hallucination_drifted`` 0/1). The baseline is that version's newest evaluation (`steward llm eval`), its
+  answered cases; without one, its answers in the window before this one;
+- **prompt-effectiveness decay** of that version: the OLS slope of its effectiveness over the buckets with at
+  least ``min_answers`` answers, one-sided t-test (``effectiveness_slope``, ``effectiveness_decay_p_value``,
+  ``effectiveness_decaying``);
 - with guardrails, the share of answers they changed (``guardrail_interventions``) and the time they took
   (``guardrail_latency_p95_ms``); the index's freshness, the age in days of the oldest document an answer used
   (``oldest_document_age_days``, from the documents' ``updated``);
@@ -118,19 +119,21 @@ def llm_quality(workspace: Workspace, spec: Spec, *, end_ms: int | None = None) 
     length = duration_ms(settings.window)
     start = end - length
     logged = store.answers(spec.project, since_ms=start, until_ms=end)
-    frame = answer_frame(logged)
-    buckets = answer_quality(frame, start_ms=start, end_ms=end, bucket_ms=duration_ms(settings.bucket),
-                             relevance_floor=settings.relevance_floor)
-    whole = window_quality(frame, start_ms=start, end_ms=end, relevance_floor=settings.relevance_floor)
+    whole = window_quality(answer_frame(logged), start_ms=start, end_ms=end, relevance_floor=settings.relevance_floor)
     prompts = Counter(a.prompt for a in logged if a.prompt)
     prompt = prompts.most_common(1)[0][0] if prompts else None
+    focus = [a for a in logged if prompt is None or a.prompt == prompt]  # drift and decay: one prompt version's
+    buckets = answer_quality(answer_frame(focus), start_ms=start, end_ms=end, bucket_ms=duration_ms(settings.bucket),
+                             relevance_floor=settings.relevance_floor)
     notes = [] if logged else ["no answer logged in the window: serve the application with `steward llm serve`"]
-    answered = ~frame["refused"]
+    if len(focus) < len(logged):
+        notes.append(f"drift and decay read the {len(focus)} answers of {prompt}, of {len(logged)} in the window")
+    answered = [a for a in focus if not a.refused]
     baseline = _baseline(workspace, spec, prompt, start, length)
     drift = None
-    if baseline is not None and baseline.answered and answered.any():
-        drift = rate_drift(baseline.hallucinated, baseline.answered, int((frame["hallucinated"] & answered).sum()),
-                           int(answered.sum()), alpha=settings.alpha)
+    if baseline is not None and baseline.answered and answered:
+        drift = rate_drift(baseline.hallucinated, baseline.answered, sum(a.hallucinated for a in answered),
+                           len(answered), alpha=settings.alpha)
     elif logged:
         notes.append("no baseline for the hallucination rate: evaluate the prompt (`steward llm eval`) or wait "
                      "for a second window")
@@ -160,7 +163,7 @@ def _baseline(workspace: Workspace, spec: Spec, prompt: str | None, start: int, 
             answered = round(metrics["cases"] * (1 - metrics.get("refusal_rate", 0.0)))
             return Baseline(source=f"evaluation {found[0].id} of {prompt}", answered=answered,
                             hallucinated=round(metrics["hallucination_rate"] * answered))
-    before = workspace.store.llm.answers(spec.project, since_ms=start - length, until_ms=start)
+    before = workspace.store.llm.answers(spec.project, since_ms=start - length, until_ms=start, prompt=prompt)
     answered = [a for a in before if not a.refused]
     if not answered:
         return None

@@ -110,7 +110,8 @@ class Application:
 
     def _cached(self, question: str, given: dict) -> CacheHit | CacheMiss:
         documents = zip(given["documents"], given["contexts"], strict=True)
-        scope = cache_scope(self.name, given["prompt"], [(d["id"], d["updated"], text) for d, text in documents])
+        setting = self.name if self.guardrails is None else f"{self.name} {self.guardrails.model_dump_json()}"
+        scope = cache_scope(setting, given["prompt"], [(d["id"], d["updated"], text) for d, text in documents])
         return self.cache.lookup(question, scope)
 
 
@@ -128,9 +129,8 @@ def _since(started: float) -> float:
 
 
 def load_application(path: str, **options: Any) -> Application:
-    """The application at ``module:attribute`` (module docstring), with ``options`` (``price_of``, ``cache``,
-    ``guardrails``);
-    a clear error for anything else."""
+    """The application at ``module:attribute`` (module docstring) with ``options`` (``price_of``, ``cache``,
+    ``guardrails``); a clear error for anything else."""
     module_name, _, attribute = path.partition(":")
     if not module_name or not attribute:
         raise InvalidInput(f"{path!r} is not module:attribute, e.g. mlsteward.llm.example_app:example_application")

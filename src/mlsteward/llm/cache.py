@@ -1,9 +1,9 @@
 """The response cache: an answer given once is given again, at no token cost, to the same question asked in the
 same setting.
 
-The setting is the *scope*: a sha256 of the application, the prompt version and the retrieved documents (id, time
-and text), so a new prompt version, an application change of name, or a changed document never answers from an
-old entry. Within a scope, a question is looked up **exactly** by its normalised text (case-folded, whitespace
+The setting is the *scope*: a sha256 of the application (with its guardrails), the prompt version and the retrieved
+documents (id, time and text), so a new prompt version, other guardrails, an application change of name, or a
+changed document never answers from an old entry. Within a scope, a question is looked up **exactly** by its normalised text (case-folded, whitespace
 collapsed, trailing punctuation dropped), then **semantically**: the cached question whose sentence embedding has
 the highest cosine with the new one answers when that cosine is at least ``llm.cache.similarity``. Entries expire
 after ``llm.cache.ttl``; each scope keeps at most ``llm.cache.max_entries``, the least recently used going first.
