@@ -139,3 +139,28 @@ def test_entries_expire_and_the_least_recently_used_go_first(store) -> None:  # 
     assert store.llm.cache_clear("qa", expired_only=True) == 0  # the new answer replaced the expired entry
     held = store.llm.cache_stats("qa").entries
     assert held == 2 + 1 and store.llm.cache_clear("qa") == held and store.llm.cache_stats("qa").entries == 0
+
+
+def test_the_answer_log_keeps_a_batch_it_could_not_write(store) -> None:  # noqa: ANN001
+    from mlsteward.llm.answer_log import AnswerLog
+    from mlsteward.store.llm import LLMStore
+
+    class FailingOnce(LLMStore):
+        failures = 1
+
+        def log_answers(self, answers):  # noqa: ANN001, ANN202 - a store that is down for one write
+            if self.failures:
+                self.failures -= 1
+                raise ConnectionError("the store is down")
+            return super().log_answers(answers)
+
+    app = Application(Counting(False).generate, name="counting")
+    flaky = FailingOnce(store)
+    with AnswerLog(flaky, "qa", "counting", flush_seconds=0.05) as answer_log:
+        for question in ("one?", "two?"):
+            answer_log.append(app.answer(question, contexts=[TEXTS[0]]))
+        assert answer_log.flush(timeout=30)
+        assert answer_log.error is None and flaky.failures == 0  # failed once, then written
+    logged = store.llm.answers("qa")
+    assert sorted(a.question for a in logged) == ["one?", "two?"]
+    assert all(a.grounded is not None and a.tokens_in > 0 for a in logged)
