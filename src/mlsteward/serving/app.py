@@ -43,7 +43,6 @@ from mlsteward.serving.errors import (
     request_id_of,
 )
 from mlsteward.serving.fallback_rule import RuleFallback
-from mlsteward.serving.heap import settle_heap
 from mlsteward.serving.host import (
     ENDPOINT_TTL_S,
     LoadedModel,
@@ -169,8 +168,8 @@ def create_app(workspace: Workspace, *, require_token: bool = True, max_body_byt
     metrics = ServingMetrics()
     batcher = AdaptiveBatcher(config, observe=lambda key, requests, rows: metrics.observe_batch(
         *key[0].split("@", 1), requests, rows))
-    host = ModelHost(workspace, batcher, max_loaded=max_loaded, on_loaded=lambda count: (
-        metrics.models_loaded.set(count), settle_heap()), strict_environment=strict_environment)
+    host = ModelHost(workspace, batcher, max_loaded=max_loaded, on_loaded=metrics.models_loaded.set,
+                     strict_environment=strict_environment)
     pump = SinkPump(sink if sink is not None else NullSink(), on_lost=metrics.log_lost.inc)
     rule = RuleFallback.of(workspace)  # the charter's baseline rule: the last fallback
     shadows: set[asyncio.Task] = set()  # running shadow scorings (kept referenced until done)
@@ -181,7 +180,6 @@ def create_app(workspace: Workspace, *, require_token: bool = True, max_body_byt
         for ref in preload:
             loaded = await run_in_threadpool(lambda r=ref: host.load(host.resolve(r)))
             log.info("serving %s (preloaded as %s)", loaded.ref, ref)
-        settle_heap()
         try:
             yield
         finally:
