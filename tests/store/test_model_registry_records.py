@@ -97,3 +97,10 @@ def test_metric_deltas_against_the_version_before() -> None:
     assert metric_deltas({"roc_auc": 0.8}, {"roc_auc": 0.85, "brier_score": 0.1}) == {
         "brier_score": {"before": None, "after": 0.1, "delta": None},
         "roc_auc": {"before": 0.8, "after": 0.85, "delta": pytest.approx(0.05)}}
+
+
+def test_a_version_number_past_the_column_range_is_not_found(store) -> None:  # noqa: ANN001
+    from mlsteward.errors import NotFound
+
+    with pytest.raises(NotFound, match="no model version churn@9999999999"):
+        store.models.get("churn", "9" * 30)  # not an OverflowError (SQLite) or a DataError (PostgreSQL): a 404

@@ -59,6 +59,7 @@ from mlsteward.serving.host import (
 )
 from mlsteward.serving.metrics import ServingMetrics
 from mlsteward.serving.monitoring_api import add_monitoring_routes
+from mlsteward.serving.ttl_cache import TTLCache
 from mlsteward.store.models import ModelVersion
 from mlsteward.ui import add_dashboard
 from mlsteward.workspace import Workspace
@@ -203,20 +204,12 @@ def create_app(workspace: Workspace, *, require_token: bool = True, max_body_byt
     app.add_middleware(RequestContext, max_body_bytes=max_body_bytes)
 
     bearer = HTTPBearer(auto_error=False, description="an API token of `steward tokens create`")
-    known: dict[str, tuple[float, tuple[str, str | None] | None]] = {}  # token -> (when, (user, scope))
+    known: TTLCache[tuple[str, str | None] | None] = TTLCache(ENDPOINT_TTL_S)  # token -> (user, scope)
 
     def identify(token: str) -> tuple[str, str | None] | None:
         """The token's user and model scope, looked up in the store at most every ENDPOINT_TTL_S seconds per token
         (so a revoked token stops working within that)."""
-        now = time.monotonic()
-        cached = known.get(token)
-        if cached is not None and now - cached[0] < ENDPOINT_TTL_S:
-            return cached[1]
-        found = workspace.store.tokens.identify_scoped(token)
-        if len(known) > 10_000:
-            known.clear()
-        known[token] = (now, found)
-        return found
+        return known.get(token, lambda: workspace.store.tokens.identify_scoped(token))
 
     def authenticate(request: Request,
                      credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(bearer)]) -> str | None:

@@ -4,8 +4,9 @@
 given; ``drive_endpoint`` drives any JSON POST endpoint with request bodies given already encoded (the
 side-by-side benchmark uses it for MLflow's ``/invocations``, so both servers meet the same client).
 
-The clients are coroutines of one httpx ``AsyncClient`` (one connection each, kept alive). Each sends a
-request, waits for its answer, and sends the next: a closed loop, so the throughput measured is what the
+The clients are coroutines, each with one kept-alive connection of ``mlsteward.serving.loadtest_client`` (a
+lean HTTP/1.1 client: the driver must not take the CPU of the server it measures; httpx for ``https://``). Each
+sends a request, waits for its answer, and sends the next: a closed loop, so the throughput measured is what the
 server sustains at that concurrency. Latency is the wall time of one request as the client sees it
 (connection reuse, JSON decoding of the answer not included). A warm-up phase, not counted, comes first.
 Requests still in flight when the time is up are awaited and counted; the duration ends with the last.
@@ -14,11 +15,12 @@ Requests still in flight when the time is up are awaited and counted; the durati
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import random
 import threading
 import time
 from collections import Counter
-from collections.abc import Mapping, Sequence
+from collections.abc import AsyncIterator, Awaitable, Callable, Mapping, Sequence
 from typing import Any
 
 import numpy as np
@@ -26,6 +28,7 @@ import orjson
 from pydantic import BaseModel, Field
 
 from mlsteward.errors import InvalidInput
+from mlsteward.serving.loadtest_client import Connection
 
 
 class LatencySummary(BaseModel):
@@ -165,16 +168,12 @@ def _check(clients: int, seconds: float | None, requests: int | None, warmup: fl
 
 async def _drive(url: str, bodies: list[bytes], clients: int, seconds: float | None, requests: int | None,
                  headers: dict[str, str], warmup: float, timeout_s: float, rows_per_request: int) -> LoadTestResult:
-    import httpx
-
-    headers = {"Content-Type": "application/json", **headers}
-    limits = httpx.Limits(max_connections=clients, max_keepalive_connections=clients)
-    async with httpx.AsyncClient(limits=limits, timeout=timeout_s, headers=headers) as client:
+    async with _clients(url, clients, headers, timeout_s) as posts:
         if warmup > 0:
-            await _phase(client, url, bodies, clients, warmup, None)
+            await _phase(posts, bodies, warmup, None)
         started_ms = int(time.time() * 1000)
         started = time.perf_counter()
-        latencies, statuses, answered, count = await _phase(client, url, bodies, clients, seconds, requests)
+        latencies, statuses, answered, count = await _phase(posts, bodies, seconds, requests)
         duration = time.perf_counter() - started
     errors = {k: v for k, v in statuses.items() if not k.startswith("2")}
     ok = len(latencies)
@@ -186,7 +185,33 @@ async def _drive(url: str, bodies: list[bytes], clients: int, seconds: float | N
         rows_per_second=round(ok * rows_per_request / duration, 2) if duration else 0.0, answered_by=dict(answered))
 
 
-async def _phase(client: Any, url: str, bodies: list[bytes], clients: int, seconds: float | None,
+Post = Callable[[bytes], Awaitable[tuple[int, bytes]]]
+
+
+@contextlib.asynccontextmanager
+async def _clients(url: str, clients: int, headers: dict[str, str], timeout_s: float) -> AsyncIterator[list[Post]]:
+    """One ``post(body) -> (status, content)`` per client, each on its own connection."""
+    if url.startswith("http://"):
+        connections = [Connection(url, headers, timeout_s) for _ in range(clients)]
+        try:
+            yield [c.post for c in connections]
+        finally:
+            for c in connections:
+                c.close()
+        return
+    import httpx
+
+    limits = httpx.Limits(max_connections=clients, max_keepalive_connections=clients)
+    async with httpx.AsyncClient(limits=limits, timeout=timeout_s,
+                                 headers={"Content-Type": "application/json", **headers}) as client:
+        async def post(body: bytes) -> tuple[int, bytes]:
+            response = await client.post(url, content=body)
+            return response.status_code, response.content
+
+        yield [post] * clients
+
+
+async def _phase(posts: list[Post], bodies: list[bytes], seconds: float | None,
                  requests: int | None) -> tuple[list[float], Counter, Counter, int]:
     deadline = time.perf_counter() + seconds if seconds is not None else float("inf")
     latencies: list[float] = []
@@ -194,25 +219,27 @@ async def _phase(client: Any, url: str, bodies: list[bytes], clients: int, secon
     answered: Counter = Counter()
     sent = 0
 
+    clients = len(posts)
+
     async def worker(index: int) -> None:
         nonlocal sent
-        i = index
+        i, post = index, posts[index]
         while time.perf_counter() < deadline and (requests is None or sent < requests):
             sent += 1
             body = bodies[i % len(bodies)]
             i += clients
             begun = time.perf_counter()
             try:
-                response = await client.post(url, content=body)
+                status, content = await post(body)
             except Exception as exc:  # noqa: BLE001 - a transport failure is a counted error, not a crash
                 statuses[type(exc).__name__] += 1
                 continue
             elapsed = time.perf_counter() - begun
-            statuses[str(response.status_code)] += 1
-            if response.is_success:
+            statuses[str(status)] += 1
+            if 200 <= status < 300:
                 latencies.append(elapsed)
                 if len(latencies) % 64 == 1:  # which version answered, sampled: parsing every answer costs
-                    answered[_model_of(response.content)] += 1
+                    answered[_model_of(content)] += 1
 
     await asyncio.gather(*(worker(i) for i in range(clients)))
     return latencies, statuses, answered, sum(statuses.values())

@@ -125,6 +125,9 @@ def parse_model_ref(ref: str) -> tuple[str, str | None]:
     return check_model_name(name), (which or None)
 
 
+MAX_VERSION = 2**31 - 1  # the largest version number every backend's INTEGER column holds
+
+
 class ModelStore:
     def __init__(self, store: Store) -> None:
         self._store = store
@@ -297,7 +300,7 @@ class ModelStore:
         if which is None:
             version = conn.execute(sa.select(sa.func.max(c.version)).where(c.name == name)).scalar()
         elif which.isdigit():
-            version = int(which)
+            version = int(which) if int(which) <= MAX_VERSION else None  # past any column's range: no such version
         else:
             version = conn.execute(sa.select(model_aliases.c.version).where(
                 model_aliases.c.name == name, model_aliases.c.alias == which)).scalar()
