@@ -21,7 +21,7 @@ their defaults (one uvicorn worker each); Steward's arms:
 
 MLflow answers ``predict_proba`` (``pyfunc_predict_fn``), Steward both predictions and probabilities;
 the answers to 200 rows are compared before the load starts. The driver is a separate process (this file
-with ``--drive``) running ``mlsteward.serving.loadtest.drive_endpoint``: one httpx AsyncClient, 32
+with ``--drive``) running ``mlsteward.serving.loadtest.drive_endpoint``: lean HTTP/1.1 clients, 32
 coroutines, each with its own kept-alive connection, sending one request at a time (a closed loop),
 bodies encoded beforehand (the same rows in the same order for every server: ``{"records": [row]}`` /
 ``{"dataframe_records": [row]}``). Warm-up first, not counted; then the measured phase. The server's
