@@ -237,7 +237,7 @@ def test_a_user_monitor_may_not_take_the_llm_monitors_name(project: dict) -> Non
         Monitor(name="llm", model="m")
 
 
-def _cli(project: dict, *args: str):  # noqa: ANN202 - a click Result
+def _cli(project: dict, *args: str):
     with pytest.MonkeyPatch.context() as patch:
         patch.chdir(project["folder"])
         return runner.invoke(steward, list(args))

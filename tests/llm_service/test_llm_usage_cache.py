@@ -13,8 +13,9 @@ import numpy as np
 import pytest
 from tokenizers import Tokenizer
 
+from mlsteward.lifecycle.llm_cache import ResponseCache
 from mlsteward.llm.app import Application, Document
-from mlsteward.llm.cache import ResponseCache, question_key
+from mlsteward.llm.cache import question_key
 from mlsteward.llm.embeddings import default_encoder
 from mlsteward.llm.gate import RunFacts, llm_checklist
 from mlsteward.llm.usage import Reply, cost_per_1k_tokens, count_tokens
@@ -91,13 +92,13 @@ def test_questions_match_exactly_after_normalising() -> None:
     assert question_key("  How many ROWS\tdoes it have?? ") == question_key("how many rows does it have")
 
 
-def _cached_app(store, settings: CacheSettings, generate) -> Application:  # noqa: ANN001
+def _cached_app(store, settings: CacheSettings, generate) -> Application:
     price = Price(input_per_1k_tokens_usd=1.0, output_per_1k_tokens_usd=2.0)
     return Application(generate, name="counting", price_of=lambda _: price,
                        cache=ResponseCache(store.llm, "qa", settings))
 
 
-def test_the_cache_answers_repeats_and_paraphrases_in_the_same_setting(store) -> None:  # noqa: ANN001
+def test_the_cache_answers_repeats_and_paraphrases_in_the_same_setting(store) -> None:
     app = Counting(False)
     cached = _cached_app(store, CacheSettings(enabled=True, similarity=0.9), app.generate)
     doc = [TEXTS[0]]
@@ -122,7 +123,7 @@ def test_the_cache_answers_repeats_and_paraphrases_in_the_same_setting(store) ->
     assert (stats.entries, stats.hits) == (4, 2)
 
 
-def test_entries_expire_and_the_least_recently_used_go_first(store) -> None:  # noqa: ANN001
+def test_entries_expire_and_the_least_recently_used_go_first(store) -> None:
     app = Counting(False)
     small = _cached_app(store, CacheSettings(enabled=True, similarity=1.0, max_entries=2), app.generate)
     for question in ("one?", "two?", "one?", "three?"):  # "two" is the least recently used when "three" comes
@@ -141,14 +142,14 @@ def test_entries_expire_and_the_least_recently_used_go_first(store) -> None:  # 
     assert held == 2 + 1 and store.llm.cache_clear("qa") == held and store.llm.cache_stats("qa").entries == 0
 
 
-def test_the_answer_log_keeps_a_batch_it_could_not_write(store) -> None:  # noqa: ANN001
-    from mlsteward.llm.answer_log import AnswerLog
+def test_the_answer_log_keeps_a_batch_it_could_not_write(store) -> None:
+    from mlsteward.lifecycle.llm_answer_log import AnswerLog
     from mlsteward.store.llm import LLMStore
 
     class FailingOnce(LLMStore):
         failures = 1
 
-        def log_answers(self, answers):  # noqa: ANN001, ANN202 - a store that is down for one write
+        def log_answers(self, answers):
             if self.failures:
                 self.failures -= 1
                 raise ConnectionError("the store is down")

@@ -3,8 +3,6 @@
 
 from __future__ import annotations
 
-import datetime as dt
-
 import typer
 from rich.table import Table
 
@@ -112,13 +110,14 @@ def cache(clear: bool = typer.Option(False, "--clear", help="Delete every entry.
           json_: bool = JSON) -> None:
     """The response cache: entries, hits, this month's hit rate and what it saved (from the answer log); --clear
     empties it."""
+    from mlsteward.lifecycle.llm_monitor import month_start_ms
+    from mlsteward.store._sql import now_ms
+
     workspace = open_workspace(create=True)
     project = project_spec(workspace).project
     store = workspace.store.llm
     removed = store.cache_clear(project, expired_only=expired) if clear else None
-    now = dt.datetime.now(dt.UTC)
-    month_start = dt.datetime.combine(now.date().replace(day=1), dt.time(), dt.UTC)
-    month = store.usage(project, since_ms=int(month_start.timestamp() * 1000))
+    month = store.usage(project, since_ms=month_start_ms(now_ms()))
     stats = store.cache_stats(project)
     summary = {"entries": stats.entries, "expired": stats.expired, "hits": stats.hits, "removed": removed,
                "month_answers": month.answers, "month_cached": month.cached,

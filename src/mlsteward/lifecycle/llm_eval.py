@@ -25,10 +25,10 @@ import numpy as np
 from pydantic import BaseModel, ValidationError
 
 from mlsteward.errors import InvalidInput, NotFound
+from mlsteward.lifecycle.llm_cache import ResponseCache
 from mlsteward.lifecycle.run_reports import keep_report
 from mlsteward.lifecycle.training import WorkStart, start_run_record
 from mlsteward.llm.app import Answer, Application, load_application
-from mlsteward.llm.cache import ResponseCache
 from mlsteward.llm.checks import CaseScore, EvalCase, score_cases, summarize
 from mlsteward.llm.guardrails import guardrail_metrics
 from mlsteward.llm.usage import cost_per_1k_tokens

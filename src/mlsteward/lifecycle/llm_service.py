@@ -1,5 +1,5 @@
 """The LLM application in service: its registered prompt, its guardrails and its response cache, every answer
-priced, scored and written to the answer log (``mlsteward.llm.answer_log``) that `steward llm monitor` reads.
+priced, scored and written to the answer log (``mlsteward.lifecycle.llm_answer_log``) that `steward llm monitor` reads.
 
 ``steward llm serve`` puts an ``AnswerService`` behind HTTP; an application that serves itself uses it from
 Python::
@@ -13,10 +13,10 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Self
 
+from mlsteward.lifecycle.llm_answer_log import AnswerLog
+from mlsteward.lifecycle.llm_cache import ResponseCache
 from mlsteward.lifecycle.llm_eval import application_under_test, resolve_prompt
-from mlsteward.llm.answer_log import AnswerLog
 from mlsteward.llm.app import Answer
-from mlsteward.llm.cache import ResponseCache
 from mlsteward.spec import Spec
 from mlsteward.workspace import Workspace
 

@@ -8,7 +8,7 @@ contexts are the documents.
 
 With ``guardrails`` every generated answer passes through the output filters (``mlsteward.llm.guardrails``).
 Each answer carries its provenance (the documents' ids and times), its tokens in and out and their cost at the
-``price_of`` its model, and, with a ``ResponseCache``, whether the cache gave it (then it cost nothing, and saved
+``price_of`` its model, and, with a cache (``mlsteward.llm.cache``), whether the cache gave it (then it cost nothing, and saved
 what the cached answer cost).
 
 ``load_application("module:attribute")`` accepts a ``generate`` function, an object with ``generate`` (and
@@ -27,7 +27,7 @@ from typing import TYPE_CHECKING, Any
 from pydantic import BaseModel
 
 from mlsteward.errors import InvalidInput
-from mlsteward.llm.cache import CacheHit, CacheMiss, ResponseCache, cache_scope
+from mlsteward.llm.cache import AnswerCache, CacheHit, CacheMiss, cache_scope
 from mlsteward.llm.guardrails import apply_guardrails
 from mlsteward.llm.prompt_text import render
 from mlsteward.llm.usage import Reply, count_tokens
@@ -65,7 +65,7 @@ class Answer(BaseModel):
 class Application:
     def __init__(self, generate: Callable[..., str | Reply], retrieve: Callable[[str], list[Document]] | None = None,
                  name: str = "application", *, price_of: Callable[[str | None], Price | None] | None = None,
-                 cache: ResponseCache | None = None, guardrails: Guardrails | None = None) -> None:
+                 cache: AnswerCache | None = None, guardrails: Guardrails | None = None) -> None:
         self.generate, self.retrieve, self.name = generate, retrieve, name
         self.price_of, self.cache = price_of, cache
         self.guardrails = guardrails if guardrails is not None and guardrails.active else None
@@ -82,9 +82,8 @@ class Application:
                  "contexts": [d.text for d in documents], "prompt": prompt.ref if prompt is not None else None}
         looked_up = self._cached(question, given) if self.cache is not None else None
         if isinstance(looked_up, CacheHit):
-            entry = looked_up.entry
-            return Answer(**given, answer=entry.answer, latency_ms=_since(started), cache=looked_up.kind,
-                          saved_usd=entry.cost_usd)
+            return Answer(**given, answer=looked_up.answer, latency_ms=_since(started), cache=looked_up.kind,
+                          saved_usd=looked_up.cost_usd)
         sent = "\n\n".join([question, *given["contexts"]])
         kwargs = {}
         if self._takes_prompt and prompt is not None:
