@@ -119,12 +119,13 @@ def llm_quality(workspace: Workspace, spec: Spec, *, end_ms: int | None = None) 
     length = duration_ms(settings.window)
     start = end - length
     logged = store.answers(spec.project, since_ms=start, until_ms=end)
-    whole = window_quality(answer_frame(logged), start_ms=start, end_ms=end, relevance_floor=settings.relevance_floor)
+    frame = answer_frame(logged)
+    whole = window_quality(frame, start_ms=start, end_ms=end, relevance_floor=settings.relevance_floor)
     prompts = Counter(a.prompt for a in logged if a.prompt)
     prompt = prompts.most_common(1)[0][0] if prompts else None
     focus = [a for a in logged if prompt is None or a.prompt == prompt]  # drift and decay: one prompt version's
-    buckets = answer_quality(answer_frame(focus), start_ms=start, end_ms=end, bucket_ms=duration_ms(settings.bucket),
-                             relevance_floor=settings.relevance_floor)
+    buckets = answer_quality(frame if len(focus) == len(logged) else answer_frame(focus), start_ms=start, end_ms=end,
+                             bucket_ms=duration_ms(settings.bucket), relevance_floor=settings.relevance_floor)
     notes = [] if logged else ["no answer logged in the window: serve the application with `steward llm serve`"]
     if len(focus) < len(logged):
         notes.append(f"drift and decay read the {len(focus)} answers of {prompt}, of {len(logged)} in the window")

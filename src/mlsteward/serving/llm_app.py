@@ -78,12 +78,9 @@ def create_llm_app(service: AnswerService, *, require_token: bool = True,
     async def answer(body: Question, request: Request,
                      _user: Annotated[str | None, Depends(authenticate)]) -> Response:
         given = await run_in_threadpool(service.ask, body.question, contexts=body.contexts)
-        return json_response({"request_id": request_id_of(request), "answer": given.answer,
-                              "prompt": given.prompt, "model": given.model, "documents": given.documents,
-                              "tokens_in": given.tokens_in, "tokens_out": given.tokens_out,
-                              "tokens_counted": given.tokens_counted, "cost_usd": given.cost_usd,
-                              "cache": given.cache, "saved_usd": given.saved_usd, "guardrails": given.guardrails,
-                              "guardrail_ms": given.guardrail_ms, "latency_ms": given.latency_ms})
+        # the Answer but what the caller sent (the question) or need not see again (the documents' texts)
+        return json_response({"request_id": request_id_of(request),
+                              **given.model_dump(exclude={"question", "contexts"})})
 
     @app.get("/healthz", summary="The process is up")
     async def healthz() -> dict:
